@@ -1,0 +1,26 @@
+// One function per subcommand: each registers its flags on the CLI11 app and returns the action to run.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/transformer.h"
+
+namespace r1::cli {
+
+using Action = std::function<int()>;
+
+Action add_init(CLI::App& app);
+Action add_info(CLI::App& app);
+Action add_logits(CLI::App& app);
+Action add_generate(CLI::App& app);
+
+// Shared helpers.
+std::vector<int32_t> parse_token_list(const std::string& s);  // "0,17,5" -> {0, 17, 5}; throws r1::Error
+void set_threads(int threads);                                // 0: leave OpenMP's default
+std::string json_float(float v);                              // shortest text that reads back as the same f32
+AttnMode parse_attn(const std::string& s);                    // auto | naive | absorb
+
+}  // namespace r1::cli

@@ -1,0 +1,53 @@
+#include <omp.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace r1::cli {
+
+std::vector<int32_t> parse_token_list(const std::string& s) {
+  std::vector<int32_t> out;
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    std::string item = s.substr(i, j - i);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    require(!item.empty(), "--tokens: empty entry in '" + s + "'");
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    require(end && *end == '\0' && errno == 0 && v >= INT32_MIN && v <= INT32_MAX,
+            "--tokens: '" + item + "' is not a token id");
+    out.push_back(int32_t(v));
+    i = j + 1;
+  }
+  return out;
+}
+
+AttnMode parse_attn(const std::string& s) {
+  if (s == "auto") return AttnMode::Auto;
+  if (s == "naive") return AttnMode::Naive;
+  if (s == "absorb") return AttnMode::Absorb;
+  throw Error("--attn must be auto, naive or absorb, got '" + s + "'");
+}
+
+void set_threads(int threads) {
+  require(threads >= 0, "--threads must be >= 0");
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+std::string json_float(float v) {
+  if (!std::isfinite(v)) return v != v ? "null" : (v > 0 ? "1e38" : "-1e38");
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", double(v));
+  return buf;
+}
+
+}  // namespace r1::cli

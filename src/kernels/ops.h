@@ -1,0 +1,21 @@
+// Element-wise and row-wise float ops used by the model. The plain scalar versions live in kernels/ref/
+// and are the test oracle; fast versions (kernels/cpu/) will sit behind the same names.
+#pragma once
+
+#include <cstdint>
+
+namespace r1::ops {
+
+// y = x * rsqrt(mean(x^2) + eps) * w over n values (f32 accumulation). x and y may alias.
+void rmsnorm(const float* x, const float* w, float eps, int64_t n, float* y);
+// In-place softmax over n values (max-subtracted, f32).
+void softmax(float* x, int64_t n);
+// y[i] = silu(a[i]) * b[i]
+void swiglu(const float* a, const float* b, int64_t n, float* y);
+float dot(const float* a, const float* b, int64_t n);
+// y += s * x
+void axpy(float s, const float* x, int64_t n, float* y);
+// Rotates interleaved pairs (x[2i], x[2i+1]) by the angle whose cos/sin are c[i], s[i], i < n/2.
+void rope_interleaved(float* x, const float* c, const float* s, int64_t n);
+
+}  // namespace r1::ops

@@ -1,0 +1,49 @@
+// Plain scalar reference implementations of kernels/ops.h.
+#include <cmath>
+
+#include "kernels/ops.h"
+
+namespace r1::ops {
+
+void rmsnorm(const float* x, const float* w, float eps, int64_t n, float* y) {
+  double ss = 0.0;  // double accumulation: the oracle should not be the least accurate party
+  for (int64_t i = 0; i < n; ++i) ss += double(x[i]) * double(x[i]);
+  const float r = float(1.0 / std::sqrt(ss / double(n) + double(eps)));
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * r * w[i];
+}
+
+void softmax(float* x, int64_t n) {
+  float m = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) m = std::fmax(m, x[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - m);
+    sum += x[i];
+  }
+  const float inv = float(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void swiglu(const float* a, const float* b, int64_t n, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = a[i] / (1.0f + std::exp(-a[i])) * b[i];
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void axpy(float s, const float* x, int64_t n, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] += s * x[i];
+}
+
+void rope_interleaved(float* x, const float* c, const float* s, int64_t n) {
+  for (int64_t i = 0; i < n / 2; ++i) {
+    const float a = x[2 * i], b = x[2 * i + 1];
+    x[2 * i] = a * c[i] - b * s[i];
+    x[2 * i + 1] = a * s[i] + b * c[i];
+  }
+}
+
+}  // namespace r1::ops

@@ -1,0 +1,47 @@
+#include "model/rope_yarn.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/ops.h"
+
+namespace r1 {
+
+std::vector<double> rope_inv_freq(const ModelConfig& c) {
+  const int64_t d = c.qk_rope_head_dim;
+  const double base = c.rope_theta;
+  std::vector<double> f(size_t(d / 2));
+  for (int64_t i = 0; i < d / 2; ++i) f[size_t(i)] = std::pow(base, -2.0 * double(i) / double(d));
+  if (!c.yarn.enabled) return f;
+  const YarnConfig& y = c.yarn;
+  // Dimension index at which a wavelength makes `rotations` turns over the original context.
+  auto correction_dim = [&](double rotations) {
+    return double(d) * std::log(double(y.original_seq_len) / (rotations * 2.0 * M_PI)) / (2.0 * std::log(base));
+  };
+  const double low = std::max(std::floor(correction_dim(y.beta_fast)), 0.0);
+  double high = std::min(std::ceil(correction_dim(y.beta_slow)), double(d - 1));
+  if (low == high) high += 0.001;
+  for (int64_t i = 0; i < d / 2; ++i) {
+    const double ramp = std::clamp((double(i) - low) / (high - low), 0.0, 1.0);
+    f[size_t(i)] = f[size_t(i)] / y.factor * ramp + f[size_t(i)] * (1.0 - ramp);
+  }
+  return f;
+}
+
+Rope::Rope(const ModelConfig& c) : dim_(c.qk_rope_head_dim), inv_freq_(rope_inv_freq(c)), attn_factor_(1.0) {
+  if (c.yarn.enabled)
+    attn_factor_ = yarn_mscale(c.yarn.factor, c.yarn.mscale) / yarn_mscale(c.yarn.factor, c.yarn.mscale_all_dim);
+}
+
+void Rope::apply(float* x, int64_t pos) const {
+  const size_t n = inv_freq_.size();
+  std::vector<float> c(n), s(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double a = double(pos) * inv_freq_[i];
+    c[i] = float(std::cos(a) * attn_factor_);
+    s[i] = float(std::sin(a) * attn_factor_);
+  }
+  ops::rope_interleaved(x, c.data(), s.data(), dim_);
+}
+
+}  // namespace r1

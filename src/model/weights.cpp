@@ -1,0 +1,78 @@
+#include "model/weights.h"
+
+#include "core/error.h"
+#include "io/hf_names.h"
+
+namespace r1 {
+
+std::vector<float> load_vector(const Checkpoint& ck, const std::string& hf, int64_t n) {
+  const TensorView& t = ck.get(hf, {n});
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t.dtype) {
+      case DType::F32: v[size_t(i)] = reinterpret_cast<const float*>(t.data)[i]; break;
+      case DType::BF16: v[size_t(i)] = bf16_to_f32(reinterpret_cast<const uint16_t*>(t.data)[i]); break;
+      case DType::F16: v[size_t(i)] = f16_to_f32(reinterpret_cast<const uint16_t*>(t.data)[i]); break;
+      default:
+        throw Error(*t.file + ": tensor '" + hf + "' has dtype " + dtype_tag(t.dtype) + "; expected F32, BF16 or F16");
+    }
+  }
+  return v;
+}
+
+namespace {
+
+struct Binder {
+  const ModelConfig& c;
+  const Checkpoint& ck;
+  Weight w(const std::string& ours, int64_t rows, int64_t cols) const {
+    return load_weight(ck, hf_name(ours), rows, cols, c.fp8_block_out, c.fp8_block_in);
+  }
+  std::vector<float> v(const std::string& ours, int64_t n) const { return load_vector(ck, hf_name(ours), n); }
+  MLPWeights mlp(const std::string& p, int64_t inter) const {
+    return {w(p + ".w1", inter, c.dim), w(p + ".w2", c.dim, inter), w(p + ".w3", inter, c.dim)};
+  }
+};
+
+}  // namespace
+
+ModelWeights load_model_weights(const ModelConfig& c, const Checkpoint& ck) {
+  const Binder b{c, ck};
+  ModelWeights m;
+  m.embed = b.w("embed", c.vocab_size, c.dim);
+  m.norm = b.v("norm", c.dim);
+  m.head = c.tie_word_embeddings ? m.embed : b.w("head", c.vocab_size, c.dim);
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    const std::string p = "layers." + std::to_string(i) + ".";
+    BlockWeights L;
+    L.attn_norm = b.v(p + "attn_norm", c.dim);
+    L.ffn_norm = b.v(p + "ffn_norm", c.dim);
+    MLAWeights& a = L.attn;
+    if (c.q_lora_rank == 0) {
+      a.wq = b.w(p + "attn.wq", c.n_heads * c.qk_head_dim(), c.dim);
+    } else {
+      a.wq_a = b.w(p + "attn.wq_a", c.q_lora_rank, c.dim);
+      a.q_norm = b.v(p + "attn.q_norm", c.q_lora_rank);
+      a.wq_b = b.w(p + "attn.wq_b", c.n_heads * c.qk_head_dim(), c.q_lora_rank);
+    }
+    a.wkv_a = b.w(p + "attn.wkv_a", c.kv_lora_rank + c.qk_rope_head_dim, c.dim);
+    a.kv_norm = b.v(p + "attn.kv_norm", c.kv_lora_rank);
+    a.wkv_b = b.w(p + "attn.wkv_b", c.n_heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
+    a.wo = b.w(p + "attn.wo", c.dim, c.n_heads * c.v_head_dim);
+    L.is_moe = c.is_moe_layer(i);
+    if (!L.is_moe) {
+      L.mlp = b.mlp(p + "ffn", c.inter_dim);
+    } else {
+      MoEWeights& e = L.moe;
+      e.gate = b.w(p + "ffn.gate", c.n_routed_experts, c.dim);
+      if (c.topk_method == TopkMethod::NoauxTc) e.bias = b.v(p + "ffn.gate.bias", c.n_routed_experts);
+      for (int64_t j = 0; j < c.n_routed_experts; ++j)
+        e.experts.push_back(b.mlp(p + "ffn.experts." + std::to_string(j), c.moe_inter_dim));
+      if (c.n_shared_experts > 0) e.shared_experts = b.mlp(p + "ffn.shared_experts", c.n_shared_experts * c.moe_inter_dim);
+    }
+    m.layers.push_back(std::move(L));
+  }
+  return m;
+}
+
+}  // namespace r1

@@ -1,0 +1,59 @@
+// The model's parameters as views into the mapped checkpoint (norm vectors are small f32 copies).
+// Names follow inference/model.py; io/hf_names.h translates them to the checkpoint's names.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "io/safetensors.h"
+#include "model/config.h"
+#include "quant/weight.h"
+
+namespace r1 {
+
+struct MLAWeights {
+  Weight wq;                   // (n_heads * qk_head_dim, dim), only when q_lora_rank == 0
+  Weight wq_a;                 // (q_lora_rank, dim)
+  std::vector<float> q_norm;   // (q_lora_rank)
+  Weight wq_b;                 // (n_heads * qk_head_dim, q_lora_rank)
+  Weight wkv_a;                // (kv_lora_rank + qk_rope_head_dim, dim): [latent | k_pe]
+  std::vector<float> kv_norm;  // (kv_lora_rank)
+  Weight wkv_b;                // (n_heads * (qk_nope_head_dim + v_head_dim), kv_lora_rank): per head [k_nope | v]
+  Weight wo;                   // (dim, n_heads * v_head_dim)
+};
+
+struct MLPWeights {  // SwiGLU: w2(silu(w1 x) * w3 x)
+  Weight w1;  // (inter, dim)  gate_proj
+  Weight w2;  // (dim, inter)  down_proj
+  Weight w3;  // (inter, dim)  up_proj
+};
+
+struct MoEWeights {
+  Weight gate;                      // (n_routed_experts, dim), router logits in f32
+  std::vector<float> bias;          // (n_routed_experts) e_score_correction_bias; empty unless noaux_tc
+  std::vector<MLPWeights> experts;  // n_routed_experts, each moe_inter_dim wide
+  MLPWeights shared_experts;        // n_shared_experts * moe_inter_dim wide; empty when n_shared_experts == 0
+};
+
+struct BlockWeights {
+  std::vector<float> attn_norm, ffn_norm;  // (dim)
+  MLAWeights attn;
+  bool is_moe = false;
+  MLPWeights mlp;  // dense layers
+  MoEWeights moe;  // MoE layers
+};
+
+struct ModelWeights {
+  Weight embed;              // (vocab_size, dim)
+  std::vector<BlockWeights> layers;  // n_layers; the MTP layers (index >= n_layers) are not part of the stack
+  std::vector<float> norm;   // (dim)
+  Weight head;               // (vocab_size, dim); = embed when tie_word_embeddings
+};
+
+// Binds every tensor the config calls for; a missing tensor or a wrong shape/dtype throws r1::Error.
+ModelWeights load_model_weights(const ModelConfig& cfg, const Checkpoint& ck);
+
+// A small vector parameter (norm weight, router bias) in any float dtype, copied to f32.
+std::vector<float> load_vector(const Checkpoint& ck, const std::string& hf, int64_t n);
+
+}  // namespace r1

@@ -1,0 +1,42 @@
+// A linear layer's weight in whatever format the checkpoint stores it, behind one interface. The model
+// calls linear() and never branches on the format. Weights stay in the memory-mapped file: FP8 blocks are
+// dequantized on the fly, row by row, never expanded into a full-size copy.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/dtype.h"
+
+namespace r1 {
+
+class Checkpoint;
+
+struct Weight {
+  DType dtype = DType::F32;     // F32, BF16, F16 or F8_E4M3
+  int64_t rows = 0, cols = 0;   // (out_features, in_features), PyTorch order
+  const uint8_t* data = nullptr;
+  // FP8 only: scale_inv (ceil(rows/block_out), ceil(cols/block_in)), f32; W = e4m3(q) * scale_inv[i/bo, j/bi].
+  const float* scale_inv = nullptr;
+  int64_t block_out = 128, block_in = 128;
+  std::string name;
+
+  bool empty() const { return data == nullptr; }
+  // Writes row r of W, dequantized to f32, into out[cols].
+  void dequant_row(int64_t r, float* out) const;
+  // Bytes the weight occupies (with its scales).
+  int64_t nbytes() const;
+};
+
+// Looks up HF tensor `name` (and `name`_scale_inv when FP8), checks shape (rows, cols) and dtype; errors
+// name the tensor and its file.
+Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, int64_t cols,
+                   int64_t block_out = 128, int64_t block_in = 128);
+
+// y (T, rows) = x (T, cols) @ W^T. Reads every weight row once for all T inputs. Multithreaded (OpenMP).
+void linear(const Weight& w, const float* x, int64_t T, float* y);
+
+// The same, computing only output rows [r0, r1) into y (T, r1 - r0).
+void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y);
+
+}  // namespace r1

@@ -1,0 +1,13 @@
+#include "runtime/kv_cache.h"
+
+#include "core/error.h"
+
+namespace r1 {
+
+LatentKVCache::LatentKVCache(const ModelConfig& c, int64_t capacity)
+    : n_layers_(c.n_layers), width_(c.latent_cache_width()), capacity_(capacity) {
+  require(capacity > 0, "context size must be positive");
+  data_.assign(size_t(n_layers_ * capacity_ * width_), 0.0f);
+}
+
+}  // namespace r1
