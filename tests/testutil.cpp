@@ -1,0 +1,63 @@
+#include "testutil.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace r1::test {
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "r1test.XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::vector<Variant> golden_variants() {
+  auto v = [](std::string name, std::string cfg, uint64_t seed, bool fp8, int shards) {
+    InitOptions o;
+    o.config = std::move(cfg);
+    o.seed = seed;
+    o.fp8 = fp8;
+    o.shards = shards;
+    return Variant{std::move(name), o};
+  };
+  return {v("v2-lite", "tiny-v2-lite", 1, false, 1), v("v2", "tiny-v2", 2, false, 1), v("v3", "tiny-v3", 3, false, 1),
+          v("v3-fp8", "tiny-v3", 4, true, 2)};
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+RunResult run_r1(const std::string& args) {
+  TempDir t;
+  const std::string cmd = std::string(R1_BINARY) + " " + args + " >" + (t / "out") + " 2>" + (t / "err") + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  r.out = read_text(t / "out");
+  r.err = read_text(t / "err");
+  return r;
+}
+
+}  // namespace r1::test

@@ -1,0 +1,40 @@
+// Helpers shared by the test suites.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/init_checkpoint.h"
+
+namespace r1::test {
+
+// A fresh folder under the system temp dir, removed with the object.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// The four tiny variants the golden files were made from (same seeds as tools/reference/make_golden.sh).
+struct Variant {
+  std::string name;  // v2-lite, v2, v3, v3-fp8
+  InitOptions init;  // without .out
+};
+std::vector<Variant> golden_variants();
+
+// Runs the r1 binary with `args` (shell-quoted by the caller where needed); captures stdout and stderr.
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+RunResult run_r1(const std::string& args);
+
+std::string read_text(const std::string& path);
+void write_text(const std::string& path, const std::string& text);
+
+}  // namespace r1::test

@@ -1,0 +1,36 @@
+#include "runtime/kv_cache.h"
+
+#include <gtest/gtest.h>
+
+#include "model/init_checkpoint.h"
+
+namespace r1 {
+namespace {
+
+TEST(LatentKVCache, HoldsExactlyTheLatentPerTokenPerLayer) {
+  for (const std::string& name : init_config_names()) {
+    const ModelConfig c = parse_model_config(init_config_json(name, false), name);
+    const int64_t ctx = 37;
+    LatentKVCache cache(c, ctx);
+    const int64_t per = c.kv_lora_rank + c.qk_rope_head_dim;
+    EXPECT_EQ(cache.width(), per) << name;
+    EXPECT_EQ(cache.bytes_per_token_layer(), per * int64_t(sizeof(float))) << name;
+    EXPECT_EQ(cache.bytes_per_token(), c.n_layers * per * int64_t(sizeof(float))) << name;
+    EXPECT_EQ(cache.allocated_bytes(), ctx * cache.bytes_per_token()) << name;  // nothing else is stored
+    EXPECT_EQ(cache.row(0, 1) - cache.row(0, 0), per);
+    EXPECT_EQ(cache.row(1, 0) - cache.row(0, 0), ctx * per);
+  }
+}
+
+TEST(LatentKVCache, PublishedShapesGiveThePaperRatio) {
+  // DeepSeek-V3: kv_lora 512 + rope 64 = 576 values vs 128 heads * (192 + 128) for MHA.
+  ModelConfig c;
+  c.n_layers = 1;
+  c.kv_lora_rank = 512;
+  c.qk_rope_head_dim = 64;
+  LatentKVCache cache(c, 1);
+  EXPECT_EQ(cache.width(), 576);
+}
+
+}  // namespace
+}  // namespace r1
