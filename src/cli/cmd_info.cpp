@@ -62,8 +62,9 @@ Action add_info(CLI::App& app) {
     std::printf("parameters       %s total, %s active per token (%.1f%%)\n", human(double(p.total)).c_str(),
                 human(double(p.active)).c_str(), 100.0 * double(p.active) / double(p.total));
     if (c.n_mtp_layers > 0)
-      std::printf("mtp              %lld module(s), %s parameters (not used for plain decoding)\n",
-                  (long long)c.n_mtp_layers, human(double(p.mtp)).c_str());
+      std::printf("mtp              %lld module(s), %s parameters, %s (not used for plain decoding)\n",
+                  (long long)c.n_mtp_layers, human(double(p.mtp)).c_str(),
+                  m.weights().mtp.empty() ? "absent from the checkpoint" : "present");
     std::printf("kv cache / token / layer   MLA latent %lld values = %lld bytes (f32); MHA would need %lld values = "
                 "%lld bytes; ratio %.2f%%\n",
                 (long long)mla, (long long)(mla * bytes_f32), (long long)mha, (long long)(mha * bytes_f32),

@@ -105,6 +105,27 @@ ojson named_config(const std::string& name) {
     c["num_nextn_predict_layers"] = 1;
     return c;
   }
+  if (name == "small-v3") {  // a few hundred MB: for memory and speed checks, not for golden tests
+    c = named_config("tiny-v3");
+    c["vocab_size"] = 32000;
+    c["hidden_size"] = 1024;
+    c["intermediate_size"] = 2816;
+    c["moe_intermediate_size"] = 512;
+    c["num_hidden_layers"] = 6;
+    c["num_attention_heads"] = 8;
+    c["num_key_value_heads"] = 8;
+    c["q_lora_rank"] = 384;
+    c["kv_lora_rank"] = 256;
+    c["qk_nope_head_dim"] = 64;
+    c["qk_rope_head_dim"] = 32;
+    c["v_head_dim"] = 64;
+    c["n_routed_experts"] = 16;
+    c["num_experts_per_tok"] = 4;
+    c["num_nextn_predict_layers"] = 0;
+    c["rope_scaling"]["original_max_position_embeddings"] = 4096;
+    c["max_position_embeddings"] = 163840;
+    return c;
+  }
   std::string known;
   for (const auto& n : init_config_names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown config name '" + name + "' (known: " + known + ")");
@@ -197,7 +218,7 @@ void emit_block(Emitter& e, const ModelConfig& c, int64_t i, bool moe) {
 
 }  // namespace
 
-std::vector<std::string> init_config_names() { return {"tiny-v2-lite", "tiny-v2", "tiny-v3"}; }
+std::vector<std::string> init_config_names() { return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3"}; }
 
 std::string init_config_json(const std::string& name, bool fp8) {
   ojson c = named_config(name);

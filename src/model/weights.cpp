@@ -36,41 +36,62 @@ struct Binder {
 
 }  // namespace
 
+namespace {
+
+BlockWeights load_block(const Binder& b, int64_t i, bool moe) {
+  const ModelConfig& c = b.c;
+  const std::string p = "layers." + std::to_string(i) + ".";
+  BlockWeights L;
+  L.attn_norm = b.v(p + "attn_norm", c.dim);
+  L.ffn_norm = b.v(p + "ffn_norm", c.dim);
+  MLAWeights& a = L.attn;
+  if (c.q_lora_rank == 0) {
+    a.wq = b.w(p + "attn.wq", c.n_heads * c.qk_head_dim(), c.dim);
+  } else {
+    a.wq_a = b.w(p + "attn.wq_a", c.q_lora_rank, c.dim);
+    a.q_norm = b.v(p + "attn.q_norm", c.q_lora_rank);
+    a.wq_b = b.w(p + "attn.wq_b", c.n_heads * c.qk_head_dim(), c.q_lora_rank);
+  }
+  a.wkv_a = b.w(p + "attn.wkv_a", c.kv_lora_rank + c.qk_rope_head_dim, c.dim);
+  a.kv_norm = b.v(p + "attn.kv_norm", c.kv_lora_rank);
+  a.wkv_b = b.w(p + "attn.wkv_b", c.n_heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
+  a.wo = b.w(p + "attn.wo", c.dim, c.n_heads * c.v_head_dim);
+  L.is_moe = moe;
+  if (!moe) {
+    L.mlp = b.mlp(p + "ffn", c.inter_dim);
+    return L;
+  }
+  MoEWeights& e = L.moe;
+  e.gate = b.w(p + "ffn.gate", c.n_routed_experts, c.dim);
+  if (c.topk_method == TopkMethod::NoauxTc) e.bias = b.v(p + "ffn.gate.bias", c.n_routed_experts);
+  for (int64_t j = 0; j < c.n_routed_experts; ++j)
+    e.experts.push_back(b.mlp(p + "ffn.experts." + std::to_string(j), c.moe_inter_dim));
+  if (c.n_shared_experts > 0) e.shared_experts = b.mlp(p + "ffn.shared_experts", c.n_shared_experts * c.moe_inter_dim);
+  return L;
+}
+
+}  // namespace
+
 ModelWeights load_model_weights(const ModelConfig& c, const Checkpoint& ck) {
   const Binder b{c, ck};
   ModelWeights m;
   m.embed = b.w("embed", c.vocab_size, c.dim);
   m.norm = b.v("norm", c.dim);
   m.head = c.tie_word_embeddings ? m.embed : b.w("head", c.vocab_size, c.dim);
-  for (int64_t i = 0; i < c.n_layers; ++i) {
-    const std::string p = "layers." + std::to_string(i) + ".";
-    BlockWeights L;
-    L.attn_norm = b.v(p + "attn_norm", c.dim);
-    L.ffn_norm = b.v(p + "ffn_norm", c.dim);
-    MLAWeights& a = L.attn;
-    if (c.q_lora_rank == 0) {
-      a.wq = b.w(p + "attn.wq", c.n_heads * c.qk_head_dim(), c.dim);
-    } else {
-      a.wq_a = b.w(p + "attn.wq_a", c.q_lora_rank, c.dim);
-      a.q_norm = b.v(p + "attn.q_norm", c.q_lora_rank);
-      a.wq_b = b.w(p + "attn.wq_b", c.n_heads * c.qk_head_dim(), c.q_lora_rank);
-    }
-    a.wkv_a = b.w(p + "attn.wkv_a", c.kv_lora_rank + c.qk_rope_head_dim, c.dim);
-    a.kv_norm = b.v(p + "attn.kv_norm", c.kv_lora_rank);
-    a.wkv_b = b.w(p + "attn.wkv_b", c.n_heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
-    a.wo = b.w(p + "attn.wo", c.dim, c.n_heads * c.v_head_dim);
-    L.is_moe = c.is_moe_layer(i);
-    if (!L.is_moe) {
-      L.mlp = b.mlp(p + "ffn", c.inter_dim);
-    } else {
-      MoEWeights& e = L.moe;
-      e.gate = b.w(p + "ffn.gate", c.n_routed_experts, c.dim);
-      if (c.topk_method == TopkMethod::NoauxTc) e.bias = b.v(p + "ffn.gate.bias", c.n_routed_experts);
-      for (int64_t j = 0; j < c.n_routed_experts; ++j)
-        e.experts.push_back(b.mlp(p + "ffn.experts." + std::to_string(j), c.moe_inter_dim));
-      if (c.n_shared_experts > 0) e.shared_experts = b.mlp(p + "ffn.shared_experts", c.n_shared_experts * c.moe_inter_dim);
-    }
-    m.layers.push_back(std::move(L));
+  for (int64_t i = 0; i < c.n_layers; ++i) m.layers.push_back(load_block(b, i, c.is_moe_layer(i)));
+  for (int64_t k = 0; k < c.n_mtp_layers; ++k) {
+    const int64_t L = c.n_layers + k;
+    const std::string p = "layers." + std::to_string(L) + ".mtp.";
+    if (!ck.has(hf_name(p + "eh_proj"))) break;  // some conversions strip the MTP module; it is optional
+    MTPWeights t;
+    t.embed = b.w(p + "embed", c.vocab_size, c.dim);
+    t.enorm = b.v(p + "enorm", c.dim);
+    t.hnorm = b.v(p + "hnorm", c.dim);
+    t.eh_proj = b.w(p + "eh_proj", c.dim, 2 * c.dim);
+    t.block = load_block(b, L, c.n_routed_experts > 0);
+    t.norm = b.v(p + "norm", c.dim);
+    t.head = b.w(p + "head", c.vocab_size, c.dim);
+    m.mtp.push_back(std::move(t));
   }
   return m;
 }

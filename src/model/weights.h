@@ -43,11 +43,23 @@ struct BlockWeights {
   MoEWeights moe;  // MoE layers
 };
 
+// Multi-token prediction module (DeepSeek-V3 §2.2), stored as layer n_layers + k. Recognised and bound here,
+// kept out of the decoder stack; plain next-token inference does not use it.
+struct MTPWeights {
+  Weight embed;                        // (vocab_size, dim) embed_tokens (the main model's, duplicated)
+  std::vector<float> enorm, hnorm;     // (dim) norms of the next token's embedding / of the hidden state
+  Weight eh_proj;                      // (dim, 2 * dim) projection of [enorm(e) | hnorm(h)]
+  BlockWeights block;                  // one full decoder block
+  std::vector<float> norm;             // (dim) shared_head.norm
+  Weight head;                         // (vocab_size, dim) shared_head.head
+};
+
 struct ModelWeights {
   Weight embed;              // (vocab_size, dim)
   std::vector<BlockWeights> layers;  // n_layers; the MTP layers (index >= n_layers) are not part of the stack
   std::vector<float> norm;   // (dim)
   Weight head;               // (vocab_size, dim); = embed when tie_word_embeddings
+  std::vector<MTPWeights> mtp;  // num_nextn_predict_layers modules, when the checkpoint holds them
 };
 
 // Binds every tensor the config calls for; a missing tensor or a wrong shape/dtype throws r1::Error.

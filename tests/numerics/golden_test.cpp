@@ -100,3 +100,23 @@ TEST(Incremental, DecodeOverCacheEqualsFullForward) {
 
 }  // namespace
 }  // namespace r1
+
+namespace r1 {
+namespace {
+
+// The V3-like checkpoint carries an MTP layer at index num_hidden_layers: it is bound, not run.
+TEST(Mtp, RecognisedAndKeptOutOfTheStack) {
+  test::TempDir dir;
+  InitOptions o = test::golden_variants()[3].init;  // FP8, sharded
+  o.out = dir.path();
+  init_checkpoint(o);
+  const Model m(dir.path());
+  EXPECT_EQ(m.weights().layers.size(), size_t(m.config().n_layers));
+  ASSERT_EQ(m.weights().mtp.size(), 1u);
+  EXPECT_EQ(m.weights().mtp[0].eh_proj.cols, 2 * m.config().dim);
+  EXPECT_EQ(m.weights().mtp[0].block.attn.wkv_a.dtype, DType::F8_E4M3);  // FP8 like the rest of the layers
+  EXPECT_EQ(m.weights().mtp[0].eh_proj.dtype, DType::BF16);               // eh_proj is not FP8
+}
+
+}  // namespace
+}  // namespace r1
