@@ -3,7 +3,7 @@
 # Usage: scripts/setup.sh [--reference]   (--reference also installs python3-torch for tools/reference/)
 set -euo pipefail
 
-pkgs=(cmake ninja-build g++ libomp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev
+pkgs=(cmake ninja-build g++ pkg-config libomp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev
       libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev)
 if [[ "${1:-}" == "--reference" ]]; then
   pkgs+=(python3-torch python3-numpy)

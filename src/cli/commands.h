@@ -16,6 +16,8 @@ Action add_init(CLI::App& app);
 Action add_info(CLI::App& app);
 Action add_logits(CLI::App& app);
 Action add_generate(CLI::App& app);
+Action add_tokenize(CLI::App& app);
+Action add_detokenize(CLI::App& app);
 
 // Shared helpers.
 std::vector<int32_t> parse_token_list(const std::string& s);  // "0,17,5" -> {0, 17, 5}; throws r1::Error
