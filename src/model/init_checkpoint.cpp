@@ -13,6 +13,7 @@
 #include "io/hf_names.h"
 #include "io/safetensors_writer.h"
 #include "model/config.h"
+#include "tokenizer/byte_tokenizer_writer.h"
 
 namespace r1 {
 
@@ -251,6 +252,7 @@ void init_checkpoint(const InitOptions& o) {
   }
   std::filesystem::create_directories(o.out);
   write_checkpoint_tensors(o.out, e.out, o.shards);
+  tok::write_byte_tokenizer(o.out, c.vocab_size);
   write_file_atomic(o.out + "/config.json", cfg_text);
 }
 

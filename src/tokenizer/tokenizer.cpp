@@ -178,7 +178,12 @@ std::string Tokenizer::token_text(int32_t id) const {
   return id_to_token_[size_t(id)];
 }
 
+bool Tokenizer::has_token(int32_t id) const {
+  return added_.by_id(id) || (id >= 0 && id < vocab_size_ && !id_to_token_[size_t(id)].empty());
+}
+
 std::string Tokenizer::token_bytes(int32_t id) const {
+  if (!has_token(id)) return "";  // ids the tokenizer does not know decode to nothing, as in tokenizers
   const std::string t = token_text(id);
   // = tokenizers' ByteLevel decoder: map every character back to its byte; a token with a character outside
   // the byte alphabet is taken as its raw UTF-8 (added tokens such as <｜User｜>).

@@ -30,9 +30,10 @@ class Tokenizer {
 
   // Exactly tokenizer.json's encoding (no BOS) unless add_bos; invalid UTF-8 input is an error.
   std::vector<int32_t> encode(std::string_view text, bool add_bos = false) const;
-  // All tokens, special ones included unless skip_special.
+  // All tokens, special ones included unless skip_special; unknown ids are skipped.
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
-  // The bytes token `id` stands for (byte-level decoded; added tokens give their content).
+  bool has_token(int32_t id) const;
+  // The bytes token `id` stands for (byte-level decoded; added tokens give their content; "" for unknown ids).
   std::string token_bytes(int32_t id) const;
   // The token's string as stored in the vocabulary (byte-level alphabet) or the added token's content.
   std::string token_text(int32_t id) const;

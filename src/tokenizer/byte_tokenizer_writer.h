@@ -1,0 +1,19 @@
+// Writes a small but real byte-level BPE tokenizer (tokenizer.json + tokenizer_config.json) for models made
+// by `r1 init` and `r1 train`: DeepSeek's special tokens, the 256 byte tokens, and merges of common English
+// pairs filling the vocabulary up to vocab_size. The chat template follows DeepSeek-V3's format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace r1::tok {
+
+// Ids: 0 <｜begin▁of▁sentence｜>, 1 <｜end▁of▁sentence｜>, 2 <｜▁pad▁｜>, 3 <｜User｜>, 4 <｜Assistant｜>,
+// 5 <think>, 6 </think>, then bytes from 7; vocab_size must be at least 263 (at most ~1000 ids get filled).
+void write_byte_tokenizer(const std::string& dir, int64_t vocab_size);
+
+// r1's own chat template in DeepSeek-V3's format (system prompt first, <｜User｜>/<｜Assistant｜> turns,
+// R1-style dropping of earlier <think>…</think> reasoning from assistant turns).
+const char* deepseek_style_chat_template();
+
+}  // namespace r1::tok
