@@ -1,4 +1,6 @@
 // r1 tokenize / r1 detokenize: text <-> ids with the model folder's tokenizer.json.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -22,16 +24,39 @@ void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
 Action add_tokenize(CLI::App& app) {
   auto* cmd = app.add_subcommand("tokenize", "Print the token ids of a text (all of stdin, or --text)");
-  struct Opts { std::string model; std::optional<std::string> text; bool json = false, pieces = false, add_bos = false; };
+  struct Opts {
+    std::string model;
+    std::optional<std::string> text;
+    bool json = false, pieces = false, add_bos = false;
+    int bench = 0;
+  };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Folder with tokenizer.json (and tokenizer_config.json)")->required();
   cmd->add_option("--text", o->text, "Text to tokenize instead of stdin");
   cmd->add_flag("--json", o->json, "Print {\"ids\":[...]}");
   cmd->add_flag("--pieces", o->pieces, "Also show the text of every token");
   cmd->add_flag("--add-bos", o->add_bos, "Prepend the BOS token (tokenizer.json's encoding alone adds none)");
+  cmd->add_option("--bench", o->bench, "Encode the input N times and print encoding MB/s (median) instead of ids");
   return [o]() {
     const tok::Tokenizer t(o->model);
     const std::string text = o->text ? *o->text : read_stdin();
+    if (o->bench > 0) {
+      std::vector<double> secs;
+      size_t n_ids = 0;
+      for (int i = 0; i < o->bench; ++i) {
+        // A fresh tokenizer per repeat would time the load; instead the word cache is part of the measurement,
+        // as it is in real use. The first repeat is the cold one.
+        const auto t0 = std::chrono::steady_clock::now();
+        n_ids = t.encode(text).size();
+        secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      const double cold = secs[0];
+      std::sort(secs.begin(), secs.end());
+      const double med = secs[secs.size() / 2];
+      std::printf("{\"bytes\":%zu,\"ids\":%zu,\"repeats\":%d,\"cold_mb_per_s\":%.2f,\"median_mb_per_s\":%.2f}\n",
+                  text.size(), n_ids, o->bench, double(text.size()) / cold / 1e6, double(text.size()) / med / 1e6);
+      return 0;
+    }
     const std::vector<int32_t> ids = t.encode(text, o->add_bos);
     if (o->json) {
       nlohmann::json j;

@@ -7,6 +7,28 @@
 
 namespace r1::tok {
 
+namespace {
+
+// Unicode White_Space, which is what Oniguruma's \s matches (PCRE2's \s under UCP differs: it lacks U+0085
+// and has U+180E).
+constexpr const char* kWhiteSpace =
+    "\\t\\n\\x0B\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
+
+// Code points each General_Category class gained between Unicode 14.0 (PCRE2 10.42's tables) and 16.0
+// (Oniguruma's in the Rust tokenizers), e.g. new emoji; appended to \p{..} classes.
+struct Delta { const char* cls; const char* extra; };
+constexpr Delta kDelta[] = {
+#include "tokenizer/unicode_delta.inc"
+};
+
+const char* delta_for(const std::string& cls) {
+  for (const Delta& d : kDelta)
+    if (cls == d.cls) return d.extra;
+  return nullptr;
+}
+
+}  // namespace
+
 std::string translate_oniguruma(const std::string& p) {
   std::string out;
   bool in_class = false;
@@ -14,8 +36,22 @@ std::string translate_oniguruma(const std::string& p) {
     const char c = p[i];
     if (c == '\\' && i + 1 < p.size()) {
       const char n = p[i + 1];
-      if (n == 's') out += in_class ? "\\s\\x{85}" : "[\\s\\x{85}]";
-      else if (n == 'S' && !in_class) out += "[^\\s\\x{85}]";
+      if ((n == 'p' || n == 'P') && i + 2 < p.size() && p[i + 2] == '{') {
+        const size_t close = p.find('}', i + 3);
+        if (close != std::string::npos) {
+          const std::string cls = p.substr(i + 3, close - i - 3);
+          const std::string prop = p.substr(i, close - i + 1);
+          const char* extra = delta_for(cls);
+          if (!extra) out += prop;
+          else if (n == 'p') out += in_class ? prop + extra : "[" + prop + extra + "]";
+          else if (!in_class) out += "[^\\p{" + cls + "}" + extra + "]";
+          else throw Error("regex '" + p + "': \\P{" + cls + "} inside a character class is not supported");
+          i = close;
+          continue;
+        }
+      }
+      if (n == 's') out += in_class ? std::string(kWhiteSpace) : "[" + std::string(kWhiteSpace) + "]";
+      else if (n == 'S' && !in_class) out += "[^" + std::string(kWhiteSpace) + "]";
       else if (n == 'S') throw Error("regex '" + p + "': \\S inside a character class is not supported");
       else { out += c; out += n; }
       ++i;

@@ -1,7 +1,7 @@
 // A compiled PCRE2 pattern (UTF + Unicode properties, JIT) used by the pre-tokenizers. Patterns from
 // tokenizer.json are written for Oniguruma (what Hugging Face's Rust tokenizers use); translate_oniguruma()
-// adapts the one difference that matters for them: Oniguruma's \s is Unicode White_Space, which includes
-// U+0085 (NEL) — PCRE2's \s under UCP does not.
+// adapts the difference that matters for them: Oniguruma's \s is exactly Unicode White_Space (U+0085 in,
+// U+180E out) — PCRE2's \s under UCP is not.
 #pragma once
 
 #include <memory>

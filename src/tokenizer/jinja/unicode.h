@@ -34,8 +34,6 @@ std::u32string title_case(char32_t c);  // titlecase mapping of one code point (
 bool is_cased(char32_t c);
 bool is_upper(char32_t c);
 bool is_lower(char32_t c);
-bool is_alpha(char32_t c);
-bool is_digit(char32_t c);
 
 // Python str.strip/lstrip/rstrip; chars == nullptr strips whitespace.
 std::string strip(std::string_view s, const std::u32string* chars, bool left, bool right);
