@@ -27,12 +27,13 @@ struct Variant {
 };
 std::vector<Variant> golden_variants();
 
-// Runs the r1 binary with `args` (shell-quoted by the caller where needed); captures stdout and stderr.
+// Runs the r1 binary with `args` (shell-quoted by the caller where needed), stdin from `stdin_path` (default
+// /dev/null); captures stdout and stderr.
 struct RunResult {
   int exit_code = -1;
   std::string out, err;
 };
-RunResult run_r1(const std::string& args);
+RunResult run_r1(const std::string& args, const std::string& stdin_path = "/dev/null");
 
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);

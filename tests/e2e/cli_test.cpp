@@ -1,6 +1,7 @@
 // The r1 binary end to end on tiny checkpoints: the stable CLI that scripts call.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "testutil.h"
@@ -64,6 +65,62 @@ TEST_F(Cli, InitIsDeterministic) {
   test::TempDir d;
   ASSERT_EQ(test::run_r1("init --config tiny-v3 --out " + (d / "a") + " --seed 3").exit_code, 0);
   EXPECT_EQ(test::read_text(d / "a/model.safetensors"), test::read_text(model() + "/model.safetensors"));
+}
+
+TEST_F(Cli, TokenizeDetokenizeRoundTrip) {
+  const std::string utf8 = "héllo <｜User｜> 12345";
+  test::TempDir d;
+  test::write_text(d / "in.txt", utf8);
+  const auto r = test::run_r1("tokenize --model " + model() + " --json", d / "in.txt");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto ids = nlohmann::json::parse(r.out)["ids"].get<std::vector<int>>();
+  EXPECT_NE(std::find(ids.begin(), ids.end(), 3), ids.end());  // <｜User｜> is one special token (id 3)
+  std::string list;
+  for (size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
+  const auto back = test::run_r1("detokenize --model " + model() + " --ids " + list);
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(back.out, utf8);  // exactly, no added newline
+  const auto bos = test::run_r1("tokenize --model " + model() + " --add-bos --text hi --json");
+  EXPECT_EQ(nlohmann::json::parse(bos.out)["ids"][0], 0);
+}
+
+TEST_F(Cli, ChatTemplatePrintsExactlyTheRender) {
+  test::TempDir d;
+  test::write_text(d / "m.json", R"([{"role":"system","content":"S"},{"role":"user","content":"Q"},)"
+                                  R"({"role":"assistant","content":"<think>r</think>A"},{"role":"user","content":"Q2"}])");
+  const auto r = test::run_r1("chat-template --model " + model() + " --messages " + (d / "m.json") +
+                              " --add-generation-prompt");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "<｜begin▁of▁sentence｜>S<｜User｜>Q<｜Assistant｜>A<｜end▁of▁sentence｜><｜User｜>Q2<｜Assistant｜>");
+}
+
+TEST_F(Cli, GenerateFromTextAndChat) {
+  const auto p = test::run_r1("generate --model " + model() + " --prompt 'the answer' --max-tokens 5 --ignore-eos --json");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const auto j = nlohmann::json::parse(p.out);
+  EXPECT_EQ(j["tokens"].size(), 5u);
+  EXPECT_TRUE(j.contains("text") && j.contains("reasoning_content") && j.contains("content"));
+  const auto c = test::run_r1("generate --model " + model() + " --chat --prompt hi --system be-brief --max-tokens 3 --ignore-eos --json");
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_GT(nlohmann::json::parse(c.out)["prompt_tokens"].get<int>(), 5);
+}
+
+TEST_F(Cli, BadTemplateAndTokenizerFilesAreClearErrors) {
+  test::TempDir d;
+  ASSERT_EQ(test::run_r1("init --config tiny-v2-lite --out " + (d / "m") + " --seed 1").exit_code, 0);
+  auto cfg = nlohmann::json::parse(test::read_text(d / "m/tokenizer_config.json"));
+  cfg["chat_template"] = "{% for m in messages %}{{ m.content }}{% endfor %}{% macro_x %}";
+  test::write_text(d / "m/tokenizer_config.json", cfg.dump());
+  test::write_text(d / "msgs.json", R"([{"role":"user","content":"x"}])");
+  const auto r = test::run_r1("chat-template --model " + (d / "m") + " --messages " + (d / "msgs.json"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("chat template line 1:"), std::string::npos) << r.err;
+  auto tok = nlohmann::json::parse(test::read_text(d / "m/tokenizer.json"));
+  tok["model"]["type"] = "WordPiece";
+  test::write_text(d / "m/tokenizer.json", tok.dump());
+  const auto t = test::run_r1("tokenize --model " + (d / "m") + " --text hi");
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.err.find("model.type 'WordPiece' is not supported"), std::string::npos) << t.err;
 }
 
 }  // namespace
