@@ -2,6 +2,9 @@
 //  naive:  decompress every cached latent through wkv_b into per-head k_nope and v, attend as MHA;
 //  absorb: fold wkv_b's K half into the query and its V half after the attention, so attention runs over
 //          the cached latent directly (what decode uses: it reads kv_lora_rank + rope floats per position).
+// A call processes N rows; row i is one token at position pos[i] of the sequence whose cache is cache[i], so
+// one call can prefill a prompt (one cache, consecutive positions) or decode a batch of sequences (one row
+// each): the projections read every weight once for all rows.
 #pragma once
 
 #include "model/config.h"
@@ -13,16 +16,16 @@ namespace r1 {
 
 enum class AttnImpl { Naive, Absorb };
 
-struct MLAContext {
-  const ModelConfig& cfg;
-  const Rope& rope;
-  LatentCache& cache;
-  int64_t layer;
+struct MLARows {
+  int64_t n = 0;
+  const int64_t* pos = nullptr;          // (n) position of each row in its sequence
+  LatentCache* const* cache = nullptr;   // (n) the row's sequence cache; rows of one cache in increasing pos
 };
 
-// x (T, dim) normalized input at positions start_pos .. start_pos+T-1; writes their latents into the cache
-// and y (T, dim) = attention output after wo. Causal over all positions < start_pos + T in the cache.
-void mla_forward(const MLAContext& ctx, const MLAWeights& w, AttnImpl impl, const float* x, int64_t T,
-                 int64_t start_pos, float* y);
+// x (N, dim) normalized input; writes each row's latent into its cache, then y (N, dim) = attention output
+// after wo, causal over positions <= pos[i] of the row's own cache. Naive needs all rows in one cache at
+// consecutive positions (a prompt); absorb takes any rows.
+void mla_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const MLAWeights& w, AttnImpl impl,
+                 const float* x, const MLARows& rows, float* y);
 
 }  // namespace r1

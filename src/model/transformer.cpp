@@ -17,43 +17,64 @@ Model::Model(const std::string& dir)
 
 void Model::forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
                     AttnMode mode, float* all_logits) const {
-  const ModelConfig& c = cfg_;
-  const int64_t D = c.dim;
   require(T > 0, "forward: no tokens");
-  require(cache.width() == c.latent_cache_width(), "forward: cache width does not match the model");
-  if (start_pos + T > cache.capacity())
-    throw Error("sequence of " + std::to_string(start_pos + T) + " tokens exceeds the context of " +
-                std::to_string(cache.capacity()) + " tokens");
-  for (int64_t t = 0; t < T; ++t)
-    if (tokens[t] < 0 || tokens[t] >= c.vocab_size)
-      throw Error("token id " + std::to_string(tokens[t]) + " at position " + std::to_string(start_pos + t) +
-                  " is out of range (vocab_size " + std::to_string(c.vocab_size) + ")");
+  std::vector<Row> rows(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t) rows[size_t(t)] = {tokens[t], start_pos + t, &cache, all_logits != nullptr || t == T - 1};
   const AttnImpl impl = mode == AttnMode::Naive    ? AttnImpl::Naive
                         : mode == AttnMode::Absorb ? AttnImpl::Absorb
                         : (T > 1 ? AttnImpl::Naive : AttnImpl::Absorb);
+  std::vector<int64_t> out;
+  for (int64_t t = 0; t < T; ++t)
+    if (rows[size_t(t)].want_logits) out.push_back(t);
+  run(rows, impl, out, all_logits ? all_logits : logits);
+  if (all_logits && logits)
+    for (int64_t v = 0; v < cfg_.vocab_size; ++v) logits[v] = all_logits[(T - 1) * cfg_.vocab_size + v];
+}
 
-  std::vector<float> h(size_t(T * D)), x(size_t(T * D)), y(size_t(T * D));  // (T, dim)
-  for (int64_t t = 0; t < T; ++t) w_.embed.dequant_row(tokens[t], &h[size_t(t * D)]);
+void Model::forward_rows(const std::vector<Row>& rows, float* logits) const {
+  require(!rows.empty(), "forward: no rows");
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].want_logits) out.push_back(int64_t(i));
+  run(rows, AttnImpl::Absorb, out, logits);
+}
+
+void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits) const {
+  const ModelConfig& c = cfg_;
+  const int64_t D = c.dim, N = int64_t(rows.size());
+  std::vector<int64_t> pos(static_cast<size_t>(N));
+  std::vector<LatentCache*> caches(static_cast<size_t>(N));
+  for (int64_t i = 0; i < N; ++i) {
+    const Row& r = rows[size_t(i)];
+    if (r.token < 0 || r.token >= c.vocab_size)
+      throw Error("token id " + std::to_string(r.token) + " at position " + std::to_string(r.pos) +
+                  " is out of range (vocab_size " + std::to_string(c.vocab_size) + ")");
+    require(r.cache && r.cache->width() == c.latent_cache_width(), "forward: cache does not match the model");
+    if (r.pos < 0 || r.pos >= r.cache->capacity())
+      throw Error("sequence of " + std::to_string(r.pos + 1) + " tokens exceeds the context of " +
+                  std::to_string(r.cache->capacity()) + " tokens");
+    pos[size_t(i)] = r.pos;
+    caches[size_t(i)] = r.cache;
+  }
+  const MLARows mrows{N, pos.data(), caches.data()};
+  std::vector<float> h(size_t(N * D)), x(size_t(N * D)), y(size_t(N * D));  // (N, dim)
+  for (int64_t t = 0; t < N; ++t) w_.embed.dequant_row(rows[size_t(t)].token, &h[size_t(t * D)]);
   const float eps = float(c.rms_norm_eps);
   for (int64_t i = 0; i < c.n_layers; ++i) {  // = model.py Block.forward
     const BlockWeights& L = w_.layers[size_t(i)];
-    for (int64_t t = 0; t < T; ++t) ops::rmsnorm(&h[size_t(t * D)], L.attn_norm.data(), eps, D, &x[size_t(t * D)]);
-    mla_forward({c, rope_, cache, i}, L.attn, impl, x.data(), T, start_pos, y.data());
-    for (int64_t j = 0; j < T * D; ++j) h[size_t(j)] += y[size_t(j)];  // x = x + attn(attn_norm(x))
-    for (int64_t t = 0; t < T; ++t) ops::rmsnorm(&h[size_t(t * D)], L.ffn_norm.data(), eps, D, &x[size_t(t * D)]);
-    if (L.is_moe) moe_forward(c, L.moe, x.data(), T, y.data());
-    else mlp_forward(L.mlp, x.data(), T, y.data());
-    for (int64_t j = 0; j < T * D; ++j) h[size_t(j)] += y[size_t(j)];  // x = x + ffn(ffn_norm(x))
+    for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[size_t(t * D)], L.attn_norm.data(), eps, D, &x[size_t(t * D)]);
+    mla_forward(c, rope_, i, L.attn, impl, x.data(), mrows, y.data());
+    for (int64_t j = 0; j < N * D; ++j) h[size_t(j)] += y[size_t(j)];  // x = x + attn(attn_norm(x))
+    for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[size_t(t * D)], L.ffn_norm.data(), eps, D, &x[size_t(t * D)]);
+    if (L.is_moe) moe_forward(c, L.moe, x.data(), N, y.data());
+    else mlp_forward(L.mlp, x.data(), N, y.data());
+    for (int64_t j = 0; j < N * D; ++j) h[size_t(j)] += y[size_t(j)];  // x = x + ffn(ffn_norm(x))
   }
-  if (all_logits) {
-    for (int64_t t = 0; t < T; ++t) ops::rmsnorm(&h[size_t(t * D)], w_.norm.data(), eps, D, &x[size_t(t * D)]);
-    linear(w_.head, x.data(), T, all_logits);
-    if (logits)
-      for (int64_t v = 0; v < c.vocab_size; ++v) logits[v] = all_logits[(T - 1) * c.vocab_size + v];
-    return;
-  }
-  ops::rmsnorm(&h[size_t((T - 1) * D)], w_.norm.data(), eps, D, x.data());
-  linear(w_.head, x.data(), 1, logits);
+  const int64_t M = int64_t(out_rows.size());
+  if (M == 0) return;
+  for (int64_t k = 0; k < M; ++k)
+    ops::rmsnorm(&h[size_t(out_rows[size_t(k)] * D)], w_.norm.data(), eps, D, &x[size_t(k * D)]);
+  linear(w_.head, x.data(), M, logits);  // (M, vocab_size)
 }
 
 }  // namespace r1

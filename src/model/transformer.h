@@ -33,10 +33,24 @@ class Model {
   void forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
                AttnMode mode = AttnMode::Auto, float* all_logits = nullptr) const;
 
+  // One step over rows from any number of sequences (continuous batching): row i is token[i] at position
+  // pos[i] of the sequence whose cache is cache[i]. Logits are written, in row order, for the rows with
+  // want_logits[i] (vocab_size each). Absorbed attention; every weight is read once for all rows.
+  struct Row {
+    int32_t token;
+    int64_t pos;
+    LatentCache* cache;
+    bool want_logits;
+  };
+  void forward_rows(const std::vector<Row>& rows, float* logits) const;
+
  private:
   std::string dir_;
   ModelConfig cfg_;
   std::unique_ptr<Checkpoint> ck_;
+  // The shared body: embeddings of rows -> final-norm hidden states of the rows in `out_rows`.
+  void run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits) const;
+
   ModelWeights w_;
   Rope rope_;
 };

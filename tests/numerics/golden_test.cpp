@@ -120,3 +120,40 @@ TEST(Mtp, RecognisedAndKeptOutOfTheStack) {
 
 }  // namespace
 }  // namespace r1
+
+namespace r1 {
+namespace {
+
+// A batched step over rows of different sequences gives each row the logits it gets alone.
+TEST(Batch, RowsOfDifferentSequencesMatchSeparateDecoding) {
+  test::TempDir dir;
+  InitOptions o = test::golden_variants()[1].init;  // V2-like: q-LoRA, group-limited routing
+  o.out = dir.path();
+  init_checkpoint(o);
+  const Model m(dir.path());
+  const int64_t V = m.config().vocab_size;
+  const std::vector<std::vector<int32_t>> prompts = {{0, 5, 9}, {0, 77, 3, 300, 12, 8}, {0, 1}};
+  std::vector<std::unique_ptr<LatentKVCache>> caches;
+  std::vector<std::vector<float>> alone;
+  std::vector<Model::Row> rows;
+  for (const auto& p : prompts) {
+    // Reference: the whole prompt + one more token, in one sequence of its own.
+    std::vector<int32_t> full = p;
+    full.push_back(42);
+    alone.push_back(last_logits(m, full, AttnMode::Absorb));
+    // Batched: prefill the prompt alone, then decode token 42 for all sequences in one step.
+    caches.push_back(std::make_unique<LatentKVCache>(m.config(), int64_t(full.size())));
+    std::vector<float> scratch(static_cast<size_t>(V));
+    m.forward(p.data(), int64_t(p.size()), 0, *caches.back(), scratch.data());
+    rows.push_back({42, int64_t(p.size()), caches.back().get(), true});
+  }
+  std::vector<float> batched(size_t(V) * prompts.size());
+  m.forward_rows(rows, batched.data());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const std::vector<float> got(batched.begin() + long(i * size_t(V)), batched.begin() + long((i + 1) * size_t(V)));
+    EXPECT_LE(rel_diff(got, alone[i]), kRelTol) << "sequence " << i;
+  }
+}
+
+}  // namespace
+}  // namespace r1
