@@ -55,7 +55,7 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
   std::vector<float> kvf(size_t(S * H * (nope + dv)));
   linear(w.wkv_b, lat.data(), S, kvf.data());
   const float scale = float(c.softmax_scale());
-#pragma omp parallel
+#pragma omp parallel if (N * H * S * (nope + dv) >= (int64_t(1) << 16))
   {
     std::vector<float> p(static_cast<size_t>(S));
 #pragma omp for collapse(2) schedule(static)
@@ -86,7 +86,9 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
   std::vector<std::vector<const float*>> cached(static_cast<size_t>(N));
   for (int64_t t = 0; t < N; ++t) cached[size_t(t)] = cached_rows(*rows.cache[t], layer, rows.pos[t] + 1);
   std::vector<float> q_lat(size_t(N * H * kvr), 0.0f), ctxv(size_t(N * H * kvr), 0.0f);
-#pragma omp parallel
+  int64_t work = 0;
+  for (const auto& cr : cached) work += int64_t(cr.size()) + nope + dv;
+#pragma omp parallel if (work * H * kvr >= (int64_t(1) << 16))
   {
     std::vector<float> row(static_cast<size_t>(kvr)), p;
 #pragma omp for schedule(static)

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/error.h"
@@ -77,7 +78,9 @@ Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, 
 
 void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y) {
   const int64_t n = r1 - r0;
-#pragma omp parallel
+  // Threads only pay off for enough work: a barrier costs microseconds, and far more when the other core is busy.
+  const bool par = n * w.cols * std::max<int64_t>(T, 1) >= (int64_t(1) << 16);
+#pragma omp parallel if (par)
   {
     std::vector<float> row(size_t(w.cols));
 #pragma omp for schedule(static)

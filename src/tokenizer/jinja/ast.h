@@ -29,7 +29,7 @@ enum class EK {
   Cond,       // a[1] if a[0] else a[2] (a[2] may be null)
   Filter,     // a[0] | name(a[1..], kwargs); a[0] null inside {% filter %} / {% set %} blocks
   Test,       // a[0] is [not] name(a[1..], kwargs)
-  Call,       // a[0](a[1..], kwargs)
+  Call,       // a[0](a[1..], kwargs); kwargs named "*" / "**" are *args / **kwargs
   BlockValue  // the rendered body of a {% filter %} or block {% set %}
 };
 
@@ -74,11 +74,17 @@ struct Stmt {
   bool uses_caller = false, uses_varargs = false, uses_kwargs = false;  // Macro / CallBlock
   std::vector<ExprPtr> exprs;
   std::vector<Body> bodies;
+  // Per body (frame): names that start out undefined there (see analyze.cpp).
+  std::vector<std::vector<std::string>> frame_undefs;
 };
 
 // Parses template source into a body; throws r1::Error with line:column on syntax errors,
 // unknown tags/filters/tests and unsupported constructs.
 Body parse_template(const std::string& source);
+
+// jinja2's compile-time scoping: fills Stmt::frame_undefs and returns the template frame's names that
+// start out undefined (hiding context variables of the same name).
+std::vector<std::string> analyze_scopes(Body& body);
 
 // Filter and test names the evaluator knows (jinja2 built-ins, including ones that error when used).
 bool is_known_filter(const std::string& name);

@@ -10,13 +10,15 @@ namespace r1::jinja {
 namespace {
 
 const std::set<std::string> kTests = {
-    "boolean", "callable", "defined",  "divisibleby", "eq",       "equalto", "escaped", "even",  "false",
-    "filter",  "float",    "ge",       "gt",          "greaterthan", "in",   "integer", "iterable", "le",
-    "lower",   "lessthan", "lt",       "mapping",     "ne",       "none",    "number",  "odd",   "sameas",
-    "sequence", "string",  "test",     "true",        "undefined", "upper",  "==",      "!=",    "<",
-    "<=",      ">",        ">="};
+    "boolean",  "callable", "defined", "divisibleby", "eq",     "equalto",     "escaped", "even",
+    "false",    "filter",   "float",   "ge",          "gt",     "greaterthan", "in",      "integer",
+    "iterable", "le",       "lower",   "lessthan",    "lt",     "mapping",     "ne",      "none",
+    "number",   "odd",      "sameas",  "sequence",    "string", "test",        "true",    "undefined",
+    "upper",    "==",       "!=",      "<",           "<=",     ">",           ">="};
 
-Value mod2(const Value& v) { return binary_op("%", v, Value::integer(2)); }
+Value mod2(const Value& v) {
+  return binary_op("%", v, Value::integer(2));
+}
 
 bool str_case(const Value& v, bool upper) {
   bool cased = false;
@@ -29,7 +31,9 @@ bool str_case(const Value& v, bool upper) {
 
 }  // namespace
 
-bool is_known_test(const std::string& name) { return kTests.count(name) > 0; }
+bool is_known_test(const std::string& name) {
+  return kTests.count(name) > 0;
+}
 
 bool call_test(const std::string& t, const Value& v, const Args& a) {
   auto one = [&](const char* pname) { return bind_args(a, {{pname, Value(), true}}, t)[0]; };
@@ -45,7 +49,9 @@ bool call_test(const std::string& t, const Value& v, const Args& a) {
   if (t == "number") return none(), v.is_number();
   if (t == "string") return none(), v.kind == Kind::String;
   if (t == "mapping") return none(), v.is_mapping();
-  if (t == "callable") return none(), v.kind == Kind::Func || v.is_undefined() || (v.kind == Kind::Dict && v.dict->kind == DictKind::Loop);
+  if (t == "callable")
+    return none(), v.kind == Kind::Func || v.is_undefined() ||
+                       (v.kind == Kind::Dict && v.dict->kind == DictKind::Loop);
   if (t == "escaped") return none(), v.kind == Kind::String && v.b;
   if (t == "iterable") {
     none();
@@ -54,7 +60,8 @@ bool call_test(const std::string& t, const Value& v, const Args& a) {
   if (t == "sequence") {
     none();
     if (v.kind == Kind::Undefined || v.kind == Kind::String || v.is_mapping()) return true;
-    return v.kind == Kind::List && (v.list->kind == ListKind::List || v.list->kind == ListKind::Tuple || v.list->kind == ListKind::Range);
+    return v.kind == Kind::List && (v.list->kind == ListKind::List || v.list->kind == ListKind::Tuple ||
+                                    v.list->kind == ListKind::Range);
   }
   if (t == "odd") return none(), py_equal(mod2(v), Value::integer(1));
   if (t == "even") return none(), py_equal(mod2(v), Value::integer(0));
@@ -78,15 +85,21 @@ bool call_test(const std::string& t, const Value& v, const Args& a) {
     }
     switch (v.kind) {
       case Kind::None:
-      case Kind::Undefined: return v.kind == Kind::None;
-      case Kind::Bool: return v.b == o.b;
-      case Kind::List: return v.list == o.list;
-      case Kind::Dict: return v.dict == o.dict;
-      case Kind::Func: return v.fn == o.fn;
+      case Kind::Undefined:
+        return v.kind == Kind::None;
+      case Kind::Bool:
+        return v.b == o.b;
+      case Kind::List:
+        return v.list == o.list;
+      case Kind::Dict:
+        return v.dict == o.dict;
+      case Kind::Func:
+        return v.fn == o.fn;
       case Kind::Int:
         if (v.i >= -5 && v.i <= 256) return v.i == o.i;
         [[fallthrough]];
-      default: fail("unsupported: 'sameas' on " + type_name(v) + " values (Python object identity)");
+      default:
+        fail("unsupported: 'sameas' on " + type_name(v) + " values (Python object identity)");
     }
   }
   fail("no test named '" + t + "'");

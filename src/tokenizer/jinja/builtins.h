@@ -21,6 +21,7 @@ int64_t to_index(const Value& v, const char* what);  // int (or bool) argument, 
 // methods.cpp: str/dict/list methods exposed by the sandbox. Sets *out to a bound method, or to an
 // Undefined that fails like jinja2's "unsafe" access for mutating methods; false if no such attribute.
 bool bind_method(const Value& obj, const std::string& name, Value* out);
+std::u32string py_capitalize(const std::u32string& s);  // str.capitalize()
 Value call_str_method(const Value& self, const std::string& name, const Args& args);
 std::string percent_format(const std::string& fmt, const Value& args);  // Python `fmt % args`
 std::string html_escape(std::string_view s);

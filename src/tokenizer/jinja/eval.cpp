@@ -44,13 +44,16 @@ void bind_targets(Scope& scope, const std::vector<std::string>& names, bool tupl
   }
   const auto items = iterate(v);
   if (items.size() < names.size())
-    fail("not enough values to unpack (expected " + std::to_string(names.size()) + ", got " + std::to_string(items.size()) + ")");
-  if (items.size() > names.size()) fail("too many values to unpack (expected " + std::to_string(names.size()) + ")");
+    fail("not enough values to unpack (expected " + std::to_string(names.size()) + ", got " +
+         std::to_string(items.size()) + ")");
+  if (items.size() > names.size())
+    fail("too many values to unpack (expected " + std::to_string(names.size()) + ")");
   for (size_t k = 0; k < names.size(); ++k) scope.vars[names[k]] = items[k];
 }
 
 Value make_mapping(const Args& a, DictKind kind, const std::string& what) {
-  if (a.pos.size() > 1) fail(what + " expected at most 1 positional argument, got " + std::to_string(a.pos.size()));
+  if (a.pos.size() > 1)
+    fail(what + " expected at most 1 positional argument, got " + std::to_string(a.pos.size()));
   Value d = Value::make_dict(kind);
   if (!a.pos.empty()) {
     const Value& src = a.pos[0];
@@ -59,7 +62,9 @@ Value make_mapping(const Args& a, DictKind kind, const std::string& what) {
     } else {
       for (const Value& pair : iterate(src)) {
         const auto kv = iterate(pair);
-        if (kv.size() != 2) fail(what + ": dictionary update sequence element has length " + std::to_string(kv.size()) + "; 2 is required");
+        if (kv.size() != 2)
+          fail(what + ": dictionary update sequence element has length " + std::to_string(kv.size()) +
+               "; 2 is required");
         d.dict->set(kv[0], kv[1]);
       }
     }
@@ -70,7 +75,8 @@ Value make_mapping(const Args& a, DictKind kind, const std::string& what) {
 
 Value range_fn(Interp&, Args& a) {
   if (!a.kw.empty()) fail("range() takes no keyword arguments");
-  if (a.pos.empty() || a.pos.size() > 3) fail("range expected 1 to 3 arguments, got " + std::to_string(a.pos.size()));
+  if (a.pos.empty() || a.pos.size() > 3)
+    fail("range expected 1 to 3 arguments, got " + std::to_string(a.pos.size()));
   int64_t start = 0, stop, step = 1;
   if (a.pos.size() == 1) {
     stop = to_index(a.pos[0], "range() arguments");
@@ -96,7 +102,8 @@ Value strftime_now(Interp&, Args& a) {
   if (p[0].kind != Kind::String) fail("strftime_now() argument must be str, not " + type_name(p[0]));
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm tm{};
   localtime_r(&t, &tm);
   const std::string& fmt = p[0].s;
@@ -162,7 +169,8 @@ Interp::Interp(const nlohmann::ordered_json& context) {
   auto& g = globals_->vars;
   g["range"] = func("range", range_fn);
   g["dict"] = func("dict", [](Interp&, Args& a) { return make_mapping(a, DictKind::Dict, "dict"); });
-  g["namespace"] = func("namespace", [](Interp&, Args& a) { return make_mapping(a, DictKind::Namespace, "namespace"); });
+  g["namespace"] =
+      func("namespace", [](Interp&, Args& a) { return make_mapping(a, DictKind::Namespace, "namespace"); });
   g["raise_exception"] = func("raise_exception", [](Interp&, Args& a) -> Value {
     const auto p = bind_args(a, {{"message", Value(), true}}, "raise_exception");
     throw RaisedError("chat template raised: " + to_str(p[0]));
@@ -176,10 +184,19 @@ Interp::Interp(const nlohmann::ordered_json& context) {
   for (auto it = context.begin(); it != context.end(); ++it) root_->vars[it.key()] = from_json(it.value());
 }
 
-std::string Interp::run(const Body& body) {
+std::string Interp::run(const Body& body, const std::vector<std::string>& undefs) {
+  for (const auto& name : undefs) root_->vars[name] = Value::undefined("'" + name + "' is undefined");
   std::string out;
   exec(body, root_, out);
   return out;
+}
+
+ScopePtr Interp::frame_scope(const Stmt& s, size_t body, const ScopePtr& parent) {
+  auto sc = child(parent);
+  if (body < s.frame_undefs.size())
+    for (const auto& name : s.frame_undefs[body])
+      sc->vars[name] = Value::undefined("'" + name + "' is undefined");
+  return sc;
 }
 
 Flow Interp::exec(const Body& body, const ScopePtr& scope, std::string& out) {
@@ -190,28 +207,35 @@ Flow Interp::exec(const Body& body, const ScopePtr& scope, std::string& out) {
   return Flow::Normal;
 }
 
-std::string Interp::render_block(const Body& body, const ScopePtr& parent) {
-  std::string out;
-  if (exec(body, child(parent), out) != Flow::Normal)
-    fail("unsupported: 'break'/'continue' inside a {% filter %} or {% set %} block");
-  return out;
+Flow Interp::render_block(const Stmt& s, const ScopePtr& parent, std::string* out) {
+  return exec(s.bodies[0], frame_scope(s, 0, parent), *out);
 }
 
 Flow Interp::exec_stmt(const Stmt& s, const ScopePtr& scope, std::string& out) {
   try {
     switch (s.kind) {
-      case SK::Text: out += s.text; return Flow::Normal;
-      case SK::Output: out += to_str(eval(*s.exprs[0], scope)); return Flow::Normal;
+      case SK::Text:
+        out += s.text;
+        return Flow::Normal;
+      case SK::Output:
+        out += to_str(eval(*s.exprs[0], scope));
+        return Flow::Normal;
       case SK::If:
         for (size_t k = 0; k < s.exprs.size(); ++k)
           if (truthy(eval(*s.exprs[k], scope))) return exec(s.bodies[k], scope, out);
         if (s.bodies.size() > s.exprs.size()) return exec(s.bodies.back(), scope, out);
         return Flow::Normal;
-      case SK::For: return exec_for(s, scope, out);
-      case SK::Set: exec_set(s, scope, eval(*s.exprs[0], scope)); return Flow::Normal;
+      case SK::For:
+        return exec_for(s, scope, out);
+      case SK::Set:
+        exec_set(s, scope, eval(*s.exprs[0], scope));
+        return Flow::Normal;
       case SK::SetBlock:
       case SK::FilterBlock: {
-        Value v = Value::string(render_block(s.bodies[0], scope));
+        std::string body;
+        const Flow flow = render_block(s, scope, &body);
+        if (flow != Flow::Normal) return flow;  // jinja2 leaves the loop before using the block
+        Value v = Value::string(std::move(body));
         const Expr* filter = s.exprs[0].get();
         if (filter) {
           block_values_.push_back(std::move(v));
@@ -229,7 +253,9 @@ Flow Interp::exec_stmt(const Stmt& s, const ScopePtr& scope, std::string& out) {
           out += to_str(v);
         return Flow::Normal;
       }
-      case SK::Macro: scope->vars[s.text] = make_macro(s, scope, false); return Flow::Normal;
+      case SK::Macro:
+        scope->vars[s.text] = make_macro(s, scope, false);
+        return Flow::Normal;
       case SK::CallBlock: {
         const Expr& call_expr = *s.exprs[0];
         const Value callee = eval(*call_expr.a[0], scope);
@@ -239,12 +265,14 @@ Flow Interp::exec_stmt(const Stmt& s, const ScopePtr& scope, std::string& out) {
         return Flow::Normal;
       }
       case SK::With: {
-        auto inner = child(scope);
+        auto inner = frame_scope(s, 0, scope);
         for (size_t k = 0; k < s.names.size(); ++k) inner->vars[s.names[k]] = eval(*s.exprs[k], scope);
         return exec(s.bodies[0], inner, out);
       }
-      case SK::Break: return Flow::Break;
-      case SK::Continue: return Flow::Continue;
+      case SK::Break:
+        return Flow::Break;
+      case SK::Continue:
+        return Flow::Continue;
     }
   } catch (const RuntimeError& e) {
     throw Error(where(s.line, s.col) + e.what());
@@ -263,13 +291,14 @@ Flow Interp::exec_for(const Stmt& s, const ScopePtr& scope, std::string& out) {
     }
     items = std::move(kept);
   }
-  if (items.empty()) return s.bodies[1].empty() ? Flow::Normal : exec(s.bodies[1], child(scope), out);
+  if (items.empty())
+    return s.bodies[1].empty() ? Flow::Normal : exec(s.bodies[1], frame_scope(s, 1, scope), out);
   const int64_t n = static_cast<int64_t>(items.size());
   auto last_changed = std::make_shared<std::vector<Value>>();
   auto has_changed = std::make_shared<bool>(false);
   bool completed = false;
   for (int64_t k = 0; k < n; ++k) {
-    auto it = child(scope);
+    auto it = frame_scope(s, 0, scope);
     bind_targets(*it, s.names, s.tuple_target, items[k]);
     Value loop = Value::make_dict(DictKind::Loop);
     auto& d = *loop.dict;
@@ -290,7 +319,8 @@ Flow Interp::exec_for(const Stmt& s, const ScopePtr& scope, std::string& out) {
           }));
     d.set("changed", func("loop.changed", [last_changed, has_changed](Interp&, Args& a) -> Value {
             const Value now = Value::make_list(a.pos, ListKind::Tuple);
-            if (*has_changed && py_equal(Value::make_list(*last_changed, ListKind::Tuple), now)) return Value::boolean(false);
+            if (*has_changed && py_equal(Value::make_list(*last_changed, ListKind::Tuple), now))
+              return Value::boolean(false);
             *last_changed = a.pos;
             *has_changed = true;
             return Value::boolean(true);
@@ -302,7 +332,7 @@ Flow Interp::exec_for(const Stmt& s, const ScopePtr& scope, std::string& out) {
   }
   // jinja2 clears its "no iteration" flag at the end of the loop body, so {% else %} also runs when
   // every iteration left the body early through break/continue.
-  if (!completed && !s.bodies[1].empty()) return exec(s.bodies[1], child(scope), out);
+  if (!completed && !s.bodies[1].empty()) return exec(s.bodies[1], frame_scope(s, 1, scope), out);
   return Flow::Normal;
 }
 
@@ -333,7 +363,7 @@ Value Interp::call_macro(const Stmt& s, const ScopePtr& parent, bool is_caller, 
   DepthGuard guard(depth_);
   const std::string name = is_caller ? "caller" : s.text;
   const size_t first_default = is_caller ? 1 : 0;
-  auto sc = child(parent);
+  auto sc = frame_scope(s, 0, parent);
   const size_t np = s.names.size();
   std::vector<bool> bound(np, false);
   std::vector<Value> varargs;
@@ -367,7 +397,8 @@ Value Interp::call_macro(const Stmt& s, const ScopePtr& parent, bool is_caller, 
   for (size_t k = 0; k < np; ++k) {
     if (bound[k]) continue;
     const Expr* def = s.exprs.size() > first_default + k ? s.exprs[first_default + k].get() : nullptr;
-    sc->vars[s.names[k]] = def ? eval(*def, sc) : Value::undefined("parameter '" + s.names[k] + "' was not provided");
+    sc->vars[s.names[k]] =
+        def ? eval(*def, sc) : Value::undefined("parameter '" + s.names[k] + "' was not provided");
   }
   if (s.uses_varargs) sc->vars["varargs"] = Value::make_list(std::move(varargs), ListKind::Tuple);
   if (s.uses_kwargs) sc->vars["kwargs"] = std::move(kwargs);
@@ -386,7 +417,20 @@ Value Interp::call(const Value& callee, Args& args) {
 Args Interp::eval_args(const Expr& e, size_t first, const ScopePtr& scope) {
   Args args;
   for (size_t k = first; k < e.a.size(); ++k) args.pos.push_back(eval(*e.a[k], scope));
-  for (const auto& [key, val] : e.kwargs) args.kw.emplace_back(key, eval(*val, scope));
+  for (const auto& [key, val] : e.kwargs) {
+    Value v = eval(*val, scope);
+    if (key == "*") {
+      for (Value& x : iterate(v)) args.pos.push_back(std::move(x));
+    } else if (key == "**") {
+      if (!v.is_mapping()) fail("argument after ** must be a mapping, not " + type_name(v));
+      for (const auto& [k, x] : v.dict->items) {
+        if (k.kind != Kind::String) fail("keywords must be strings");
+        args.kw.emplace_back(k.s, x);
+      }
+    } else {
+      args.kw.emplace_back(key, std::move(v));
+    }
+  }
   return args;
 }
 
@@ -401,12 +445,14 @@ Value Interp::eval(const Expr& e, const ScopePtr& scope) {
 Value Interp::eval_op(const Expr& e, const ScopePtr& scope) {
   auto sub = [&](size_t k) { return e.a[k] ? eval(*e.a[k], scope) : Value::none(); };
   switch (e.kind) {
-    case EK::Const: return e.value;
+    case EK::Const:
+      return e.value;
     case EK::Name: {
       const Value* v = scope->lookup(e.name);
       return v ? *v : Value::undefined("'" + e.name + "' is undefined");
     }
-    case EK::GetAttr: return getattr(sub(0), e.name);
+    case EK::GetAttr:
+      return getattr(sub(0), e.name);
     case EK::GetItem: {
       const Value obj = sub(0);
       return getitem(obj, sub(1));
@@ -431,7 +477,8 @@ Value Interp::eval_op(const Expr& e, const ScopePtr& scope) {
       }
       return d;
     }
-    case EK::Unary: return unary_op(e.name, sub(0));
+    case EK::Unary:
+      return unary_op(e.name, sub(0));
     case EK::Binary: {
       const Value l = sub(0);
       const Value r = sub(1);
@@ -460,7 +507,8 @@ Value Interp::eval_op(const Expr& e, const ScopePtr& scope) {
       Value l = sub(0);
       return truthy(l) ? l : sub(1);
     }
-    case EK::Not: return Value::boolean(!truthy(sub(0)));
+    case EK::Not:
+      return Value::boolean(!truthy(sub(0)));
     case EK::Cond:
       if (truthy(sub(0))) return sub(1);
       if (e.a[2]) return sub(2);
@@ -480,7 +528,8 @@ Value Interp::eval_op(const Expr& e, const ScopePtr& scope) {
       Args args = eval_args(e, 1, scope);
       return call(callee, args);
     }
-    case EK::BlockValue: return block_values_.back();
+    case EK::BlockValue:
+      return block_values_.back();
   }
   fail("internal error: unknown expression kind");
 }
@@ -489,16 +538,20 @@ Value Interp::eval_op(const Expr& e, const ScopePtr& scope) {
 
 struct Template::Impl {
   Body body;
+  std::vector<std::string> undefs;
 };
 
-Template::Template(const std::string& source) : impl_(std::make_unique<Impl>()) { impl_->body = parse_template(source); }
+Template::Template(const std::string& source) : impl_(std::make_unique<Impl>()) {
+  impl_->body = parse_template(source);
+  impl_->undefs = analyze_scopes(impl_->body);
+}
 Template::~Template() = default;
 Template::Template(Template&&) noexcept = default;
 Template& Template::operator=(Template&&) noexcept = default;
 
 std::string Template::render(const nlohmann::ordered_json& context) const {
   Interp in(context);
-  return in.run(impl_->body);
+  return in.run(impl_->body, impl_->undefs);
 }
 
 }  // namespace r1::jinja

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "tokenizer/jinja/ast.h"
 #include "tokenizer/jinja/value.h"
@@ -27,7 +26,7 @@ enum class Flow { Normal, Break, Continue };
 class Interp {
  public:
   explicit Interp(const nlohmann::ordered_json& context);
-  std::string run(const Body& body);
+  std::string run(const Body& body, const std::vector<std::string>& undefs);
 
   Flow exec(const Body& body, const ScopePtr& scope, std::string& out);
   Value eval(const Expr& e, const ScopePtr& scope);
@@ -41,7 +40,9 @@ class Interp {
   Value make_macro(const Stmt& s, const ScopePtr& scope, bool is_caller);
   Value eval_op(const Expr& e, const ScopePtr& scope);
   Args eval_args(const Expr& e, size_t first, const ScopePtr& scope);
-  std::string render_block(const Body& body, const ScopePtr& parent);
+  // Renders a {% filter %} / block {% set %} body; Break/Continue inside it abandon the block.
+  Flow render_block(const Stmt& s, const ScopePtr& parent, std::string* out);
+  ScopePtr frame_scope(const Stmt& s, size_t body, const ScopePtr& parent);
 
   ScopePtr globals_;
   ScopePtr root_;

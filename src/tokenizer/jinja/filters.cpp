@@ -11,13 +11,15 @@ namespace r1::jinja {
 namespace {
 
 const std::set<std::string> kImplemented = {
-    "abs",   "attr",     "batch",   "capitalize", "center",  "count",     "d",          "default", "dictsort",
-    "e",     "escape",   "first",   "float",      "forceescape", "format", "indent",    "int",     "items",
-    "join",  "last",     "length",  "list",       "lower",   "map",       "max",        "min",     "reject",
-    "rejectattr", "replace", "reverse", "round",  "safe",    "select",    "selectattr", "sort",    "string",
-    "sum",   "title",    "tojson",  "trim",       "truncate", "unique",   "upper"};
-const std::set<std::string> kUnsupported = {"filesizeformat", "groupby", "pprint", "random", "slice", "striptags",
-                                            "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr"};
+    "abs",      "attr",       "batch",  "capitalize", "center",  "count",       "d",      "default",
+    "dictsort", "e",          "escape", "first",      "float",   "forceescape", "format", "indent",
+    "int",      "items",      "join",   "last",       "length",  "list",        "lower",  "map",
+    "max",      "min",        "reject", "rejectattr", "replace", "reverse",     "round",  "safe",
+    "select",   "selectattr", "sort",   "string",     "sum",     "title",       "tojson", "trim",
+    "truncate", "unique",     "upper"};
+const std::set<std::string> kUnsupported = {"filesizeformat", "groupby",   "pprint",    "random",
+                                            "slice",          "striptags", "urlencode", "urlize",
+                                            "wordcount",      "wordwrap",  "xmlattr"};
 
 Value lower_if_str(const Value& v) {
   return v.kind == Kind::String ? Value::string(uni::encode(uni::lower(uni::decode(v.s)))) : v;
@@ -47,7 +49,8 @@ Value sort_key(const Value& item, const Value& attribute, bool case_sensitive) {
     size_t p = 0;
     while (true) {
       const size_t c = attribute.s.find(',', p);
-      const Value k = get_path(item, Value::string(attribute.s.substr(p, c == std::string::npos ? std::string::npos : c - p)));
+      const Value k = get_path(
+          item, Value::string(attribute.s.substr(p, c == std::string::npos ? std::string::npos : c - p)));
       parts.push_back(case_sensitive ? k : lower_if_str(k));
       if (c == std::string::npos) break;
       p = c + 1;
@@ -70,12 +73,16 @@ std::vector<Value> sorted(std::vector<Value> items, const std::vector<Value>& ke
   return out;
 }
 
-Value iterator(std::vector<Value> items) { return Value::make_list(std::move(items), ListKind::Iterator); }
+Value iterator(std::vector<Value> items) {
+  return Value::make_list(std::move(items), ListKind::Iterator);
+}
 
 std::string jinja_title(const std::string& s) {
   // Words start after runs of [-\s({\[<]; each word: first char upper(), rest lower().
   const std::u32string cps = uni::decode(s);
-  auto delim = [](char32_t c) { return c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || uni::is_space(c); };
+  auto delim = [](char32_t c) {
+    return c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || uni::is_space(c);
+  };
   std::u32string out;
   size_t i = 0;
   while (i < cps.size()) {
@@ -121,9 +128,12 @@ Value to_int(const Value& v, const Value& def, int64_t base) {
   };
   int64_t x;
   switch (v.kind) {
-    case Kind::Int: return v;
-    case Kind::Bool: return Value::integer(v.b);
-    case Kind::Float: return from_float(v.f);
+    case Kind::Int:
+      return v;
+    case Kind::Bool:
+      return Value::integer(v.b);
+    case Kind::Float:
+      return from_float(v.f);
     case Kind::String: {
       if (parse(v.s, base, &x)) return Value::integer(x);
       const std::string t = uni::strip(v.s, nullptr, true, true);
@@ -132,30 +142,45 @@ Value to_int(const Value& v, const Value& def, int64_t base) {
       if (!t.empty() && !*end && t.find_first_of("xXpP") == std::string::npos) return from_float(d);
       return def;
     }
-    default: return def;
+    default:
+      return def;
   }
 }
 
 Value to_float(const Value& v, const Value& def) {
   switch (v.kind) {
-    case Kind::Float: return v;
-    case Kind::Int: return Value::number(static_cast<double>(v.i));
-    case Kind::Bool: return Value::number(v.b);
+    case Kind::Float:
+      return v;
+    case Kind::Int:
+      return Value::number(static_cast<double>(v.i));
+    case Kind::Bool:
+      return Value::number(v.b);
     case Kind::String: {
+      const std::string raw = uni::strip(v.s, nullptr, true, true);
       std::string t;
-      for (char c : uni::strip(v.s, nullptr, true, true))
-        if (c != '_') t.push_back(c);
-      if (t.empty() || t.find_first_of("xXpP") != std::string::npos) return def;
+      for (size_t k = 0; k < raw.size(); ++k) {
+        if (raw[k] != '_') {
+          t.push_back(raw[k]);
+          continue;
+        }
+        // Python accepts '_' only between two digits.
+        if (k == 0 || k + 1 == raw.size() || !std::isdigit(static_cast<unsigned char>(raw[k - 1])) ||
+            !std::isdigit(static_cast<unsigned char>(raw[k + 1])))
+          return def;
+      }
+      if (t.empty() || t.find_first_of("xXpP(") != std::string::npos) return def;
       char* end = nullptr;
       const double d = std::strtod(t.c_str(), &end);
       return *end ? def : Value::number(d);
     }
-    default: return def;
+    default:
+      return def;
   }
 }
 
 Value py_round(const Value& v, int64_t precision, const std::string& method) {
-  if (method != "common" && method != "ceil" && method != "floor") fail("method must be common, ceil or floor");
+  if (method != "common" && method != "ceil" && method != "floor")
+    fail("method must be common, ceil or floor");
   if (!v.is_number()) {
     if (v.is_undefined()) fail_undefined(v);
     fail("type " + type_name(v) + " doesn't define __round__ method");
@@ -183,7 +208,10 @@ Value py_round(const Value& v, int64_t precision, const std::string& method) {
 }
 
 std::string indent(const std::string& text, const Value& width, bool first, bool blank) {
-  const std::string ind = width.kind == Kind::String ? width.s : std::string(static_cast<size_t>(std::max<int64_t>(0, to_index(width, "width"))), ' ');
+  const std::string ind =
+      width.kind == Kind::String
+          ? width.s
+          : std::string(static_cast<size_t>(std::max<int64_t>(0, to_index(width, "width"))), ' ');
   // str.splitlines() of text + "\n"
   const std::u32string s = uni::decode(text + "\n");
   std::vector<std::string> lines;
@@ -234,9 +262,12 @@ Value do_map(const Value& v, const Args& a) {
     Value attribute, def = Value::none();
     bool has_attr = false;
     for (const auto& [k, val] : a.kw) {
-      if (k == "attribute") attribute = val, has_attr = true;
-      else if (k == "default") def = val;
-      else fail("map: unexpected keyword argument '" + k + "'");
+      if (k == "attribute")
+        attribute = val, has_attr = true;
+      else if (k == "default")
+        def = val;
+      else
+        fail("map: unexpected keyword argument '" + k + "'");
     }
     if (!has_attr) fail("map requires a filter argument");
     if (!truthy(v)) return iterator({});
@@ -266,19 +297,26 @@ Value min_max(const Value& v, const Args& a, bool is_max, const std::string& f) 
   Value best_key = sort_key(items[0], p[1], truthy(p[0]));
   for (size_t k = 1; k < items.size(); ++k) {
     Value key = sort_key(items[k], p[1], truthy(p[0]));
-    if (is_max ? py_compare(key, best_key) > 0 : py_compare(key, best_key) < 0) best = k, best_key = std::move(key);
+    if (is_max ? py_compare(key, best_key) > 0 : py_compare(key, best_key) < 0)
+      best = k, best_key = std::move(key);
   }
   return items[best];
 }
 
 Value tojson(const Value& v, const Args& a) {
-  const auto p = bind_args(a, {{"ensure_ascii", Value::boolean(false)}, {"indent", Value::none()},
-                               {"separators", Value::none()}, {"sort_keys", Value::boolean(false)}}, "tojson");
+  const auto p = bind_args(a,
+                           {{"ensure_ascii", Value::boolean(false)},
+                            {"indent", Value::none()},
+                            {"separators", Value::none()},
+                            {"sort_keys", Value::boolean(false)}},
+                           "tojson");
   JsonOptions o;
   o.ensure_ascii = truthy(p[0]);
   if (!p[1].is_none()) {
     o.has_indent = true;
-    o.indent = p[1].kind == Kind::String ? p[1].s : std::string(static_cast<size_t>(std::max<int64_t>(0, to_index(p[1], "indent"))), ' ');
+    o.indent = p[1].kind == Kind::String
+                   ? p[1].s
+                   : std::string(static_cast<size_t>(std::max<int64_t>(0, to_index(p[1], "indent"))), ' ');
     o.item_sep = ",";
   }
   if (!p[2].is_none()) {
@@ -294,7 +332,9 @@ Value tojson(const Value& v, const Args& a) {
 
 }  // namespace
 
-bool is_known_filter(const std::string& name) { return kImplemented.count(name) || kUnsupported.count(name); }
+bool is_known_filter(const std::string& name) {
+  return kImplemented.count(name) || kUnsupported.count(name);
+}
 
 Value call_filter(const std::string& f, const Value& v, const Args& a) {
   auto args = [&](const std::vector<Param>& params) { return bind_args(a, params, f); };
@@ -319,8 +359,7 @@ Value call_filter(const std::string& f, const Value& v, const Args& a) {
   if (f == "title") return args({}), str(jinja_title(to_str(v)));
   if (f == "capitalize") {
     args({});
-    const std::u32string s = u32();
-    return str(s.empty() ? "" : uni::encode(uni::title_case(s[0]) + uni::lower(s.substr(1))));
+    return str(uni::encode(py_capitalize(u32())));
   }
   if (f == "trim") {
     const auto p = args({{"chars", Value::none()}});
@@ -341,11 +380,14 @@ Value call_filter(const std::string& f, const Value& v, const Args& a) {
     return call_str_method(str(to_str(v)), "center", ra);
   }
   if (f == "truncate") {
-    const auto p = args({{"length", Value::integer(255)}, {"killwords", Value::boolean(false)},
-                         {"end", str("...")}, {"leeway", Value::integer(5)}});
+    const auto p = args({{"length", Value::integer(255)},
+                         {"killwords", Value::boolean(false)},
+                         {"end", str("...")},
+                         {"leeway", Value::integer(5)}});
     const std::u32string end = uni::decode(to_str(p[2]));
     const int64_t length = to_index(p[0], "length"), leeway = to_index(p[3], "leeway");
-    if (length < static_cast<int64_t>(end.size())) fail("expected length >= " + std::to_string(end.size()) + ", got " + std::to_string(length));
+    if (length < static_cast<int64_t>(end.size()))
+      fail("expected length >= " + std::to_string(end.size()) + ", got " + std::to_string(length));
     if (py_len(v) <= length + leeway) return v;
     if (v.kind != Kind::String) fail("'" + type_name(v) + "' object has no attribute 'rsplit'");
     const std::u32string s = u32();
@@ -359,11 +401,13 @@ Value call_filter(const std::string& f, const Value& v, const Args& a) {
   if (f == "indent") {
     if (v.is_undefined()) fail_undefined(v);  // jinja2 appends "\n" to the value first
     if (v.kind != Kind::String) fail("unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");
-    const auto p = args({{"width", Value::integer(4)}, {"first", Value::boolean(false)}, {"blank", Value::boolean(false)}});
+    const auto p = args(
+        {{"width", Value::integer(4)}, {"first", Value::boolean(false)}, {"blank", Value::boolean(false)}});
     return str(indent(to_str(v), p[0], truthy(p[1]), truthy(p[2])));
   }
   if (f == "format") {
-    if (!a.kw.empty() && !a.pos.empty()) fail("format: can't handle positional and keyword arguments at the same time");
+    if (!a.kw.empty() && !a.pos.empty())
+      fail("format: can't handle positional and keyword arguments at the same time");
     Value fa;
     if (!a.kw.empty()) {
       fa = Value::make_dict();
@@ -392,7 +436,8 @@ Value call_filter(const std::string& f, const Value& v, const Args& a) {
   }
   if (f == "last") {
     args({});
-    if (v.kind == Kind::List && v.list->kind == ListKind::Iterator) fail("'generator' object is not reversible");
+    if (v.kind == Kind::List && v.list->kind == ListKind::Iterator)
+      fail("'generator' object is not reversible");
     const auto items = iterate(v);
     return items.empty() ? Value::undefined("No last item, sequence was empty.") : items.back();
   }
@@ -412,20 +457,24 @@ Value call_filter(const std::string& f, const Value& v, const Args& a) {
       std::reverse(s.begin(), s.end());
       return str(uni::encode(s));
     }
-    if (v.kind == Kind::List && v.list->kind == ListKind::Iterator) fail("'generator' object is not reversible");
+    if (v.kind == Kind::List && v.list->kind == ListKind::Iterator)
+      fail("'generator' object is not reversible");
     auto items = iterate(v);
     std::reverse(items.begin(), items.end());
     return iterator(std::move(items));
   }
   if (f == "sort") {
-    const auto p = args({{"reverse", Value::boolean(false)}, {"case_sensitive", Value::boolean(false)}, {"attribute", Value::none()}});
+    const auto p = args({{"reverse", Value::boolean(false)},
+                         {"case_sensitive", Value::boolean(false)},
+                         {"attribute", Value::none()}});
     auto items = iterate(v);
     std::vector<Value> keys;
     for (const Value& item : items) keys.push_back(sort_key(item, p[2], truthy(p[1])));
     return Value::make_list(sorted(std::move(items), keys, truthy(p[0])));
   }
   if (f == "dictsort") {
-    const auto p = args({{"case_sensitive", Value::boolean(false)}, {"by", str("key")}, {"reverse", Value::boolean(false)}});
+    const auto p = args(
+        {{"case_sensitive", Value::boolean(false)}, {"by", str("key")}, {"reverse", Value::boolean(false)}});
     if (!v.is_mapping()) fail("dictsort: value is not a dict");
     const std::string by = to_str(p[1]);
     if (by != "key" && by != "value") fail("You can only sort by either \"key\" or \"value\"");
@@ -454,7 +503,8 @@ Value call_filter(const std::string& f, const Value& v, const Args& a) {
   if (f == "sum") {
     const auto p = args({{"attribute", Value::none()}, {"start", Value::integer(0)}});
     Value total = p[1];
-    for (const Value& item : iterate(v)) total = binary_op("+", total, p[0].is_none() ? item : get_path(item, p[0]));
+    for (const Value& item : iterate(v))
+      total = binary_op("+", total, p[0].is_none() ? item : get_path(item, p[0]));
     return total;
   }
   if (f == "map") return do_map(v, a);

@@ -14,12 +14,23 @@ std::string html_escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -83,7 +94,8 @@ std::string c_number(const Value& v, char type, const Spec& sp, const char* what
     f += "ll";
     f += (type == 'i' || type == 'u') ? 'd' : type;
     const int64_t x = to_integer(v, what);
-    if (type != 'd' && type != 'i' && type != 'u' && x < 0) {  // Python prints a sign, C prints two's complement
+    if (type != 'd' && type != 'i' && type != 'u' &&
+        x < 0) {  // Python prints a sign, C prints two's complement
       Spec pos = sp;
       return "-" + c_number(Value::integer(-x), type, pos, what);
     }
@@ -95,7 +107,8 @@ std::string c_number(const Value& v, char type, const Spec& sp, const char* what
   const double d = to_double(v, what);
   if (std::isinf(d) || std::isnan(d)) {
     std::string s = std::isnan(d) ? "nan" : (d < 0 ? "-inf" : "inf");
-    if (type >= 'A' && type <= 'Z') for (char& c : s) c = static_cast<char>(std::toupper(c));
+    if (type >= 'A' && type <= 'Z')
+      for (char& c : s) c = static_cast<char>(std::toupper(c));
     if (d >= 0 && (sp.sign == '+' || sp.sign == ' ') && !std::isnan(d)) s = std::string(1, sp.sign) + s;
     return s;
   }
@@ -121,7 +134,8 @@ Value lookup_field(const std::string& field, const Args& args, size_t* auto_idx,
       *mode = 2;
       idx = std::stoul(head);
     }
-    if (idx >= args.pos.size()) fail("Replacement index " + std::to_string(idx) + " out of range for positional args tuple");
+    if (idx >= args.pos.size())
+      fail("Replacement index " + std::to_string(idx) + " out of range for positional args tuple");
     v = args.pos[idx];
   } else {
     bool found = false;
@@ -161,12 +175,14 @@ Spec parse_spec(const std::string& s) {
   if (p < s.size() && s[p] == '0') sp.zero = true, ++p;
   if (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) {
     sp.width = 0;
-    while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) sp.width = sp.width * 10 + (s[p++] - '0');
+    while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p])))
+      sp.width = sp.width * 10 + (s[p++] - '0');
   }
   if (p < s.size() && s[p] == '.') {
     ++p;
     sp.precision = 0;
-    while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) sp.precision = sp.precision * 10 + (s[p++] - '0');
+    while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p])))
+      sp.precision = sp.precision * 10 + (s[p++] - '0');
   }
   if (p < s.size()) sp.type = s[p++];
   if (p != s.size()) fail("unsupported format spec '" + s + "'");
@@ -178,7 +194,8 @@ std::string format_value(const Value& v, const std::string& spec_text) {
   if (spec_text.empty()) return to_str(v);
   const Spec sp = parse_spec(spec_text);
   if (v.kind == Kind::String) {
-    if (sp.type && sp.type != 's') fail("Unknown format code '" + std::string(1, sp.type) + "' for object of type 'str'");
+    if (sp.type && sp.type != 's')
+      fail("Unknown format code '" + std::string(1, sp.type) + "' for object of type 'str'");
     std::string body = v.s;
     if (sp.precision >= 0) body = uni::encode(uni::decode(body).substr(0, sp.precision));
     return apply_width(body, sp, '<');
@@ -194,7 +211,8 @@ std::string format_value(const Value& v, const std::string& spec_text) {
     }
     std::string body;
     if (t == 'd' || t == 'x' || t == 'X' || t == 'o') {
-      if (v.kind == Kind::Float) fail("Unknown format code '" + std::string(1, t) + "' for object of type 'float'");
+      if (v.kind == Kind::Float)
+        fail("Unknown format code '" + std::string(1, t) + "' for object of type 'float'");
       body = c_number(v, t, sp, "format");
     } else if (t == 'f' || t == 'F' || t == 'e' || t == 'E' || t == 'g' || t == 'G') {
       body = c_number(Value::number(to_double(v, "format")), t, sp, "format");
@@ -291,16 +309,22 @@ std::string percent_format(const std::string& fmt, const Value& args) {
     }
     Spec sp;
     for (; p < fmt.size() && std::string("-+ #0").find(fmt[p]) != std::string::npos; ++p) {
-      if (fmt[p] == '-') sp.align = '<';
-      else if (fmt[p] == '0') sp.zero = true;
-      else if (fmt[p] == '#') sp.alt = true;
-      else if (sp.sign != '+') sp.sign = fmt[p];
+      if (fmt[p] == '-')
+        sp.align = '<';
+      else if (fmt[p] == '0')
+        sp.zero = true;
+      else if (fmt[p] == '#')
+        sp.alt = true;
+      else if (sp.sign != '+')
+        sp.sign = fmt[p];
     }
     if (p < fmt.size() && fmt[p] == '*') fail("unsupported: '*' width in % formatting");
-    while (p < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[p]))) sp.width = std::max<int64_t>(sp.width, 0) * 10 + (fmt[p++] - '0');
+    while (p < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[p])))
+      sp.width = std::max<int64_t>(sp.width, 0) * 10 + (fmt[p++] - '0');
     if (p < fmt.size() && fmt[p] == '.') {
       sp.precision = 0;
-      for (++p; p < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[p])); ++p) sp.precision = sp.precision * 10 + (fmt[p] - '0');
+      for (++p; p < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[p])); ++p)
+        sp.precision = sp.precision * 10 + (fmt[p] - '0');
     }
     while (p < fmt.size() && (fmt[p] == 'h' || fmt[p] == 'l' || fmt[p] == 'L')) ++p;
     if (p >= fmt.size()) fail("incomplete format");
@@ -319,7 +343,8 @@ std::string percent_format(const std::string& fmt, const Value& args) {
       if (sp.precision >= 0) body = uni::encode(uni::decode(body).substr(0, sp.precision));
       sp.zero = false;
     } else if (t == 'c') {
-      if (v.kind == Kind::String && uni::length(v.s) == 1) body = v.s;
+      if (v.kind == Kind::String && uni::length(v.s) == 1)
+        body = v.s;
       else {
         body.clear();
         uni::append_utf8(body, static_cast<char32_t>(to_integer(v, "%c")));
@@ -338,9 +363,11 @@ std::string percent_format(const std::string& fmt, const Value& args) {
     out += apply_width(body, w, '>');
   }
   // Python skips this check when the argument supports __getitem__ (dict, list, Undefined, ...).
-  const bool getitem_like = args.kind == Kind::Undefined || args.is_mapping() ||
-                            (args.kind == Kind::List && (args.list->kind == ListKind::List || args.list->kind == ListKind::Range));
-  if (!used_mapping && next < pos.size() && !getitem_like) fail("not all arguments converted during string formatting");
+  const bool getitem_like =
+      args.kind == Kind::Undefined || args.is_mapping() ||
+      (args.kind == Kind::List && (args.list->kind == ListKind::List || args.list->kind == ListKind::Range));
+  if (!used_mapping && next < pos.size() && !getitem_like)
+    fail("not all arguments converted during string formatting");
   return out;
 }
 

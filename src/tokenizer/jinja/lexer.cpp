@@ -15,12 +15,21 @@ std::string where(int line, int col) {
 
 namespace {
 
-bool ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool name_char(char c) { return name_start(c) || is_digit(c); }
+bool ascii_space(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F);
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool name_char(char c) {
+  return name_start(c) || is_digit(c);
+}
 
-// Python's `\s` over a UTF-8 string starting at byte offset `from`: true when the rest is non-empty whitespace.
+// Python's `\s` over a UTF-8 string starting at byte offset `from`: true when the rest is non-empty
+// whitespace.
 bool all_space(const std::string& s, size_t from) {
   if (from >= s.size()) return false;
   for (char32_t c : uni::decode(std::string_view(s).substr(from)))
@@ -28,7 +37,9 @@ bool all_space(const std::string& s, size_t from) {
   return true;
 }
 
-std::string rstrip_space(const std::string& s) { return uni::strip(s, nullptr, false, true); }
+std::string rstrip_space(const std::string& s) {
+  return uni::strip(s, nullptr, false, true);
+}
 
 class Lexer {
  public:
@@ -55,7 +66,8 @@ class Lexer {
     const size_t n = src_.size();
     while (pos < n) {
       size_t start = pos;
-      while (start + 1 < n && !(src_[start] == '{' && (src_[start + 1] == '{' || src_[start + 1] == '%' || src_[start + 1] == '#')))
+      while (start + 1 < n && !(src_[start] == '{' &&
+                                (src_[start + 1] == '{' || src_[start + 1] == '%' || src_[start + 1] == '#')))
         ++start;
       if (start + 1 >= n) {
         emit_data(src_.substr(pos), pos);
@@ -86,10 +98,17 @@ class Lexer {
   }
 
  private:
+  // 1-based line and column (in code points) of a byte offset. Tokens come in order, so the column is
+  // counted on from the previous position when it is on the same line (long one-line templates).
   void position(size_t off, int* line, int* col) const {
     const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), off) - 1;
+    const size_t start = *it;
     *line = static_cast<int>(it - line_starts_.begin()) + 1;
-    *col = static_cast<int>(uni::length(std::string_view(src_).substr(*it, off - *it))) + 1;
+    if (pos_cache_off_ < start || pos_cache_off_ > off) pos_cache_off_ = start, pos_cache_col_ = 1;
+    pos_cache_col_ +=
+        static_cast<int>(uni::length(std::string_view(src_).substr(pos_cache_off_, off - pos_cache_off_)));
+    pos_cache_off_ = off;
+    *col = pos_cache_col_;
   }
 
   [[noreturn]] void error(size_t off, const std::string& msg) const {
@@ -121,7 +140,9 @@ class Lexer {
     return text;
   }
 
-  bool starts(size_t p, const char* s) const { return src_.compare(p, std::char_traits<char>::length(s), s) == 0; }
+  bool starts(size_t p, const char* s) const {
+    return src_.compare(p, std::char_traits<char>::length(s), s) == 0;
+  }
   // Skips Python `\s*` (Unicode whitespace) from byte offset p.
   size_t skip_ws(size_t p) const {
     while (p < src_.size()) {
@@ -210,12 +231,15 @@ class Lexer {
     const size_t n = src_.size();
     while (true) {
       if (p >= n)
-        error(start, std::string("unexpected end of template: '") + (kind == '{' ? "{{" : "{%") + "' is never closed");
+        error(start, std::string("unexpected end of template: '") + (kind == '{' ? "{{" : "{%") +
+                         "' is never closed");
       if (balance.empty()) {
         size_t end = 0;
         if (kind == '{') {
-          if (starts(p, "-}}")) end = skip_ws(p + 3);
-          else if (starts(p, "}}")) end = p + 2;
+          if (starts(p, "-}}"))
+            end = skip_ws(p + 3);
+          else if (starts(p, "}}"))
+            end = p + 2;
         } else {
           if (starts(p, "+%}")) {
             end = p + 3;
@@ -233,8 +257,8 @@ class Lexer {
         }
       }
       const char c = src_[p];
-      if (const size_t q = skip_ws(p); q > p) {
-        p = q;
+      if (const size_t after_ws = skip_ws(p); after_ws > p) {
+        p = after_ws;
       } else if (is_digit(c)) {
         p = lex_number(p);
       } else if (name_start(c)) {
@@ -341,17 +365,38 @@ class Lexer {
       const char e = src_[k + 1];
       k += 2;
       switch (e) {
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
-        case '\n': break;  // line continuation
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '\'':
+          out.push_back('\'');
+          break;
+        case '"':
+          out.push_back('"');
+          break;
+        case 'a':
+          out.push_back('\a');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'v':
+          out.push_back('\v');
+          break;
+        case '\n':
+          break;  // line continuation
         case 'x':
         case 'u':
         case 'U': {
@@ -367,11 +412,13 @@ class Lexer {
           k += len;
           break;
         }
-        case 'N': error(p, "\\N{...} escapes in string literals are not supported");
+        case 'N':
+          error(p, "\\N{...} escapes in string literals are not supported");
         default:
           if (e >= '0' && e <= '7') {
             char32_t cp = static_cast<char32_t>(e - '0');
-            for (int d = 0; d < 2 && k < n && src_[k] >= '0' && src_[k] <= '7'; ++d) cp = cp * 8 + (src_[k++] - '0');
+            for (int d = 0; d < 2 && k < n && src_[k] >= '0' && src_[k] <= '7'; ++d)
+              cp = cp * 8 + (src_[k++] - '0');
             uni::append_utf8(out, cp);
           } else if (static_cast<unsigned char>(e) >= 0x80) {
             // jinja2 backslash-escapes non-ASCII before decoding, so "\é" reads as "\\xe9".
@@ -410,7 +457,8 @@ class Lexer {
     if (c == '{') balance->push_back('}');
     if (c == ')' || c == ']' || c == '}') {
       if (balance->empty()) error(p, std::string("unexpected '") + c + "'");
-      if (balance->back() != c) error(p, std::string("unexpected '") + c + "', expected '" + balance->back() + "'");
+      if (balance->back() != c)
+        error(p, std::string("unexpected '") + c + "', expected '" + balance->back() + "'");
       balance->pop_back();
     }
     push(Tok::Op, std::string(1, c), p);
@@ -420,10 +468,14 @@ class Lexer {
   std::string src_;
   std::vector<size_t> line_starts_;
   std::vector<Token> out_;
+  mutable size_t pos_cache_off_ = 0;
+  mutable int pos_cache_col_ = 1;
 };
 
 }  // namespace
 
-std::vector<Token> lex(const std::string& source) { return Lexer(source).run(); }
+std::vector<Token> lex(const std::string& source) {
+  return Lexer(source).run();
+}
 
 }  // namespace r1::jinja

@@ -80,7 +80,8 @@ std::vector<std::u32string> split_ws(const std::u32string& s, int64_t maxsplit, 
   return out;
 }
 
-std::vector<std::u32string> split_sep(const std::u32string& s, const std::u32string& sep, int64_t maxsplit, bool from_right) {
+std::vector<std::u32string> split_sep(const std::u32string& s, const std::u32string& sep, int64_t maxsplit,
+                                      bool from_right) {
   if (sep.empty()) fail("empty separator");
   std::vector<std::u32string> out;
   if (!from_right) {
@@ -115,7 +116,8 @@ bool affix_match(const std::u32string& s, const Value& affix, bool prefix) {
   for (const Value& o : options) {
     const std::u32string p = uni::decode(arg_str(o, prefix ? "startswith first arg" : "endswith first arg"));
     if (p.size() > s.size()) continue;
-    if (prefix ? s.compare(0, p.size(), p) == 0 : s.compare(s.size() - p.size(), p.size(), p) == 0) return true;
+    if (prefix ? s.compare(0, p.size(), p) == 0 : s.compare(s.size() - p.size(), p.size(), p) == 0)
+      return true;
   }
   return false;
 }
@@ -123,14 +125,22 @@ bool affix_match(const std::u32string& s, const Value& affix, bool prefix) {
 std::u32string py_title(const std::u32string& s) {
   std::u32string out;
   bool prev_cased = false;
-  for (char32_t c : s) {
-    out += prev_cased ? uni::lower(std::u32string(1, c)) : uni::title_case(c);
-    prev_cased = uni::is_cased(c);
+  for (size_t i = 0; i < s.size(); ++i) {
+    out += prev_cased ? uni::lower_at(s, i) : uni::title_case(s[i]);
+    prev_cased = uni::is_cased(s[i]);
   }
   return out;
 }
 
-std::u32string pad(const std::u32string& s, int64_t width, char32_t fill, int align) {  // align: -1 left, 0 center, 1 right
+std::u32string capitalize(const std::u32string& s) {
+  if (s.empty()) return s;
+  std::u32string out = uni::title_case(s[0]);
+  for (size_t i = 1; i < s.size(); ++i) out += uni::lower_at(s, i);
+  return out;
+}
+
+std::u32string pad(const std::u32string& s, int64_t width, char32_t fill,
+                   int align) {  // align: -1 left, 0 center, 1 right
   const int64_t n = static_cast<int64_t>(s.size());
   if (width <= n) return s;
   const int64_t marg = width - n;
@@ -181,7 +191,8 @@ Value str_method(const Value& self, const std::string& m, const Args& a) {
     return str_list(out);
   }
   if (m == "startswith" || m == "endswith") {
-    const auto v = bind_args(a, {{"prefix", Value(), true}, {"start", Value::none()}, {"end", Value::none()}}, what);
+    const auto v =
+        bind_args(a, {{"prefix", Value(), true}, {"start", Value::none()}, {"end", Value::none()}}, what);
     int64_t b, e;
     clamp_range(v[1], v[2], static_cast<int64_t>(s.size()), &b, &e);
     if (b > e) return Value::boolean(false);
@@ -192,18 +203,21 @@ Value str_method(const Value& self, const std::string& m, const Args& a) {
   if (m == "title") return str(py_title(s));
   if (m == "capitalize") {
     if (s.empty()) return self;
-    return str(uni::title_case(s[0]) + uni::lower(s.substr(1)));
+    return str(capitalize(s));
   }
   if (m == "swapcase") {
     std::u32string out;
-    for (char32_t c : s) {
-      const std::u32string one(1, c);
-      out += uni::is_upper(c) ? uni::lower(one) : uni::is_lower(c) ? uni::upper(one) : one;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const char32_t c = s[i];
+      out += uni::is_upper(c)   ? uni::lower_at(s, i)
+             : uni::is_lower(c) ? uni::upper(std::u32string(1, c))
+                                : std::u32string(1, c);
     }
     return str(out);
   }
   if (m == "replace") {
-    const auto v = bind_args(a, {{"old", Value(), true}, {"new", Value(), true}, {"count", Value::integer(-1)}}, what);
+    const auto v =
+        bind_args(a, {{"old", Value(), true}, {"new", Value(), true}, {"count", Value::integer(-1)}}, what);
     const std::u32string from = uni::decode(arg_str(v[0], "replace() argument 1"));
     const std::u32string to = uni::decode(arg_str(v[1], "replace() argument 2"));
     int64_t count = to_index(v[2], "count");
@@ -226,7 +240,8 @@ Value str_method(const Value& self, const std::string& m, const Args& a) {
     return str(out + s.substr(pos));
   }
   if (m == "find" || m == "rfind" || m == "index" || m == "rindex" || m == "count") {
-    const auto v = bind_args(a, {{"sub", Value(), true}, {"start", Value::none()}, {"end", Value::none()}}, what);
+    const auto v =
+        bind_args(a, {{"sub", Value(), true}, {"start", Value::none()}, {"end", Value::none()}}, what);
     const std::u32string sub = uni::decode(arg_str(v[0], what + "() argument"));
     int64_t b, e;
     clamp_range(v[1], v[2], static_cast<int64_t>(s.size()), &b, &e);
@@ -234,7 +249,10 @@ Value str_method(const Value& self, const std::string& m, const Args& a) {
       if (b > e) return Value::integer(0);
       if (sub.empty()) return Value::integer(e - b + 1);
       int64_t n = 0;
-      for (size_t p = b; (p = s.find(sub, p)) != std::u32string::npos && static_cast<int64_t>(p + sub.size()) <= e; p += sub.size()) ++n;
+      for (size_t p = b;
+           (p = s.find(sub, p)) != std::u32string::npos && static_cast<int64_t>(p + sub.size()) <= e;
+           p += sub.size())
+        ++n;
       return Value::integer(n);
     }
     int64_t found = -1;
@@ -252,7 +270,8 @@ Value str_method(const Value& self, const std::string& m, const Args& a) {
     const auto items = iterate(v[0]);
     for (size_t k = 0; k < items.size(); ++k) {
       if (items[k].kind != Kind::String)
-        fail("sequence item " + std::to_string(k) + ": expected str instance, " + type_name(items[k]) + " found");
+        fail("sequence item " + std::to_string(k) + ": expected str instance, " + type_name(items[k]) +
+             " found");
       if (k) out += self.s;
       out += items[k].s;
     }
@@ -291,7 +310,8 @@ Value str_method(const Value& self, const std::string& m, const Args& a) {
   if (m == "removeprefix" || m == "removesuffix") {
     const auto v = bind_args(a, {{"affix", Value(), true}}, what);
     const std::string& x = arg_str(v[0], what + "() argument");
-    if (m == "removeprefix" && self.s.compare(0, x.size(), x) == 0) return Value::string(self.s.substr(x.size()));
+    if (m == "removeprefix" && self.s.compare(0, x.size(), x) == 0)
+      return Value::string(self.s.substr(x.size()));
     if (m == "removesuffix" && !x.empty() && self.s.size() >= x.size() &&
         self.s.compare(self.s.size() - x.size(), x.size(), x) == 0)
       return Value::string(self.s.substr(0, self.s.size() - x.size()));
@@ -330,11 +350,16 @@ Value dict_method(const Value& self, const std::string& m, const Args& a) {
   std::vector<Value> out;
   out.reserve(items.size());
   for (const auto& [k, v] : items) {
-    if (m == "keys") out.push_back(k);
-    else if (m == "values") out.push_back(v);
-    else out.push_back(Value::make_list({k, v}, ListKind::Tuple));
+    if (m == "keys")
+      out.push_back(k);
+    else if (m == "values")
+      out.push_back(v);
+    else
+      out.push_back(Value::make_list({k, v}, ListKind::Tuple));
   }
-  return Value::make_list(std::move(out), m == "keys" ? ListKind::DictKeys : m == "values" ? ListKind::DictValues : ListKind::DictItems);
+  return Value::make_list(std::move(out), m == "keys"     ? ListKind::DictKeys
+                                          : m == "values" ? ListKind::DictValues
+                                                          : ListKind::DictItems);
 }
 
 Value list_method(const Value& self, const std::string& m, const Args& a) {
@@ -360,18 +385,26 @@ Value unsafe(const std::string& name, const Value& obj) {
 
 }  // namespace
 
-Value call_str_method(const Value& self, const std::string& name, const Args& args) { return str_method(self, name, args); }
+std::u32string py_capitalize(const std::u32string& s) {
+  return capitalize(s);
+}
+
+Value call_str_method(const Value& self, const std::string& name, const Args& args) {
+  return str_method(self, name, args);
+}
 
 bool bind_method(const Value& obj, const std::string& name, Value* out) {
   static const std::set<std::string> str_methods = {
-      "strip",  "lstrip", "rstrip",  "split",      "rsplit",       "splitlines",   "startswith", "endswith",
-      "upper",  "lower",  "title",   "capitalize", "swapcase",     "replace",      "find",       "rfind",
-      "index",  "rindex", "count",   "join",       "format",       "center",       "ljust",      "rjust",
-      "zfill",  "partition", "rpartition", "removeprefix", "removesuffix", "isspace", "isupper",   "islower",
-      "isascii", "isdigit", "isdecimal", "isnumeric", "isalpha",   "isalnum",      "casefold",   "encode",
-      "expandtabs", "format_map", "isidentifier", "isprintable", "istitle", "maketrans", "translate"};
+      "strip",        "lstrip",      "rstrip",  "split",     "rsplit",     "splitlines", "startswith",
+      "endswith",     "upper",       "lower",   "title",     "capitalize", "swapcase",   "replace",
+      "find",         "rfind",       "index",   "rindex",    "count",      "join",       "format",
+      "center",       "ljust",       "rjust",   "zfill",     "partition",  "rpartition", "removeprefix",
+      "removesuffix", "isspace",     "isupper", "islower",   "isascii",    "isdigit",    "isdecimal",
+      "isnumeric",    "isalpha",     "isalnum", "casefold",  "encode",     "expandtabs", "format_map",
+      "isidentifier", "isprintable", "istitle", "maketrans", "translate"};
   static const std::set<std::string> dict_unsafe = {"clear", "pop", "popitem", "setdefault", "update"};
-  static const std::set<std::string> list_unsafe = {"append", "clear", "extend", "insert", "pop", "remove", "reverse", "sort"};
+  static const std::set<std::string> list_unsafe = {"append", "clear",  "extend",  "insert",
+                                                    "pop",    "remove", "reverse", "sort"};
   if (obj.kind == Kind::String) {
     if (!str_methods.count(name)) return false;
     *out = bound(obj, name, str_method);

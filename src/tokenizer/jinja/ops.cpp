@@ -7,13 +7,21 @@
 namespace r1::jinja {
 namespace {
 
-bool intlike(const Value& v) { return v.kind == Kind::Int || v.kind == Kind::Bool; }
-int64_t as_int(const Value& v) { return v.kind == Kind::Bool ? v.b : v.i; }
+bool intlike(const Value& v) {
+  return v.kind == Kind::Int || v.kind == Kind::Bool;
+}
+int64_t as_int(const Value& v) {
+  return v.kind == Kind::Bool ? v.b : v.i;
+}
 double as_double(const Value& v) {
-  return v.kind == Kind::Float ? v.f : v.kind == Kind::Bool ? static_cast<double>(v.b) : static_cast<double>(v.i);
+  return v.kind == Kind::Float  ? v.f
+         : v.kind == Kind::Bool ? static_cast<double>(v.b)
+                                : static_cast<double>(v.i);
 }
 
-[[noreturn]] void overflow() { fail("integer overflow: the result does not fit in 64 bits"); }
+[[noreturn]] void overflow() {
+  fail("integer overflow: the result does not fit in 64 bits");
+}
 
 [[noreturn]] void bad_operands(const std::string& op, const Value& a, const Value& b) {
   if (a.is_undefined()) fail_undefined(a);
@@ -35,7 +43,8 @@ Value repeat(const Value& seq, int64_t n) {
 }
 
 bool is_seq(const Value& v) {
-  return v.kind == Kind::String || (v.kind == Kind::List && (v.list->kind == ListKind::List || v.list->kind == ListKind::Tuple));
+  return v.kind == Kind::String ||
+         (v.kind == Kind::List && (v.list->kind == ListKind::List || v.list->kind == ListKind::Tuple));
 }
 
 double py_fmod(double a, double b) {
@@ -94,7 +103,6 @@ Value binary_op(const std::string& op, const Value& a, const Value& b) {
   if (op == "~") return Value::string(to_str(a) + to_str(b));
   const bool nums = a.is_number() && b.is_number();
   const bool ints = intlike(a) && intlike(b);
-  const char o0 = op[0];
   if (op == "+") {
     if (ints) {
       int64_t r;
@@ -172,12 +180,12 @@ Value binary_op(const std::string& op, const Value& a, const Value& b) {
     if (ints && as_int(b) >= 0) return int_pow(as_int(a), as_int(b));
     const double x = as_double(a), y = as_double(b);
     if (x == 0 && y < 0) fail("0.0 cannot be raised to a negative power");
-    if (x < 0 && y != std::floor(y)) fail("unsupported: negative number raised to a fractional power (complex result)");
+    if (x < 0 && y != std::floor(y))
+      fail("unsupported: negative number raised to a fractional power (complex result)");
     const double r = std::pow(x, y);
     if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) fail("(34, 'Numerical result out of range')");
     return Value::number(r);
   }
-  (void)o0;
   fail("unknown operator '" + op + "'");
 }
 
@@ -194,7 +202,8 @@ Value unary_op(const std::string& op, const Value& a) {
 
 bool contains(const Value& container, const Value& item) {
   switch (container.kind) {
-    case Kind::Undefined: return false;
+    case Kind::Undefined:
+      return false;
     case Kind::String:
       if (item.kind != Kind::String) {
         if (item.is_undefined()) fail_undefined(item);
@@ -207,12 +216,14 @@ bool contains(const Value& container, const Value& item) {
       return false;
     case Kind::Dict:
       if (container.dict->kind == DictKind::Dict) {
-        if (item.kind == Kind::List && item.list->kind != ListKind::Tuple) fail("unhashable type: '" + type_name(item) + "'");
+        if (item.kind == Kind::List && item.list->kind != ListKind::Tuple)
+          fail("unhashable type: '" + type_name(item) + "'");
         if (item.kind == Kind::Dict) fail("unhashable type: '" + type_name(item) + "'");
         return container.dict->find(item) != nullptr;
       }
       break;
-    default: break;
+    default:
+      break;
   }
   fail("argument of type '" + type_name(container) + "' is not iterable");
 }
@@ -233,7 +244,8 @@ bool compare_op(const std::string& op, const Value& a, const Value& b) {
 Value getattr(const Value& obj, const std::string& name) {
   if (obj.is_undefined()) fail_undefined(obj);
   if (name.size() > 1 && name[0] == '_' && name[1] == '_')
-    return Value::undefined("access to attribute '" + name + "' of '" + type_name(obj) + "' object is unsafe.");
+    return Value::undefined("access to attribute '" + name + "' of '" + type_name(obj) +
+                            "' object is unsafe.");
   Value m;
   if (obj.kind == Kind::Dict) {
     if (obj.dict->kind == DictKind::Dict && bind_method(obj, name, &m)) return m;
@@ -272,9 +284,11 @@ Value getitem(const Value& obj, const Value& key) {
 Value slice(const Value& obj, const Value& start, const Value& stop, const Value& step) {
   if (obj.is_undefined()) fail_undefined(obj);
   const bool str = obj.kind == Kind::String;
-  if (!str && !(obj.kind == Kind::List && (obj.list->kind == ListKind::List || obj.list->kind == ListKind::Tuple ||
-                                           obj.list->kind == ListKind::Range)))
-    fail(obj.is_mapping() ? std::string("unhashable type: 'slice'") : "'" + type_name(obj) + "' object is not subscriptable");
+  if (!str &&
+      !(obj.kind == Kind::List && (obj.list->kind == ListKind::List || obj.list->kind == ListKind::Tuple ||
+                                   obj.list->kind == ListKind::Range)))
+    fail(obj.is_mapping() ? std::string("unhashable type: 'slice'")
+                          : "'" + type_name(obj) + "' object is not subscriptable");
   const std::u32string cps = str ? uni::decode(obj.s) : std::u32string();
   const int64_t n = str ? static_cast<int64_t>(cps.size()) : static_cast<int64_t>(obj.list->items.size());
   const int64_t st = step.is_none() ? 1 : to_index(step, "slice indices");
@@ -300,7 +314,8 @@ Value slice(const Value& obj, const Value& start, const Value& stop, const Value
       l_out.push_back(obj.list->items[k]);
   }
   if (str) return Value::string(uni::encode(s_out));
-  return Value::make_list(std::move(l_out), obj.list->kind == ListKind::Tuple ? ListKind::Tuple : ListKind::List);
+  return Value::make_list(std::move(l_out),
+                          obj.list->kind == ListKind::Tuple ? ListKind::Tuple : ListKind::List);
 }
 
 }  // namespace r1::jinja

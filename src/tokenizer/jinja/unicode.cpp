@@ -111,7 +111,8 @@ bool is_printable(char32_t c) {
   if ((c >= 0x2000 && c <= 0x200F) || (c >= 0x2028 && c <= 0x202F) || (c >= 0x205F && c <= 0x2064) ||
       (c >= 0x2066 && c <= 0x206F) || c == 0x3000)
     return false;
-  if ((c >= 0xD800 && c <= 0xF8FF) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB) || c == 0xFFFE || c == 0xFFFF)
+  if ((c >= 0xD800 && c <= 0xF8FF) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB) || c == 0xFFFE ||
+      c == 0xFFFF)
     return false;
   if (c == 0x110BD || (c >= 0x1BCA0 && c <= 0x1BCA3) || (c >= 0x1D173 && c <= 0x1D17A) || c == 0xE0001 ||
       (c >= 0xE0020 && c <= 0xE007F) || c >= 0xF0000)
@@ -127,11 +128,11 @@ void check_supported(char32_t c) {
       (c >= 0x180 && c <= 0x2AF) || (c >= 0x370 && c <= 0x385) || c == 0x3CF || (c >= 0x3D0 && c <= 0x3FF) ||
       (c >= 0x500 && c <= 0x58F) || (c >= 0x10A0 && c <= 0x10FF) || (c >= 0x13A0 && c <= 0x13FF) ||
       (c >= 0x1C80 && c <= 0x1CBF) || (c >= 0x1D00 && c <= 0x1FFF) || c == 0x2126 || c == 0x212A ||
-      c == 0x212B || c == 0x2132 || c == 0x214E || (c >= 0x2160 && c <= 0x2184) || (c >= 0x24B6 && c <= 0x24E9) ||
-      (c >= 0x2C00 && c <= 0x2D2F) || (c >= 0xA640 && c <= 0xA69F) || (c >= 0xA722 && c <= 0xA7FF) ||
-      (c >= 0xAB70 && c <= 0xABBF) || (c >= 0xFB00 && c <= 0xFB17) || (c >= 0x10400 && c <= 0x1044F) ||
-      (c >= 0x104B0 && c <= 0x104FF) || (c >= 0x10C80 && c <= 0x10CFF) || (c >= 0x118A0 && c <= 0x118DF) ||
-      (c >= 0x16E40 && c <= 0x16E9F) || (c >= 0x1E900 && c <= 0x1E94F);
+      c == 0x212B || c == 0x2132 || c == 0x214E || (c >= 0x2160 && c <= 0x2184) ||
+      (c >= 0x24B6 && c <= 0x24E9) || (c >= 0x2C00 && c <= 0x2D2F) || (c >= 0xA640 && c <= 0xA69F) ||
+      (c >= 0xA722 && c <= 0xA7FF) || (c >= 0xAB70 && c <= 0xABBF) || (c >= 0xFB00 && c <= 0xFB17) ||
+      (c >= 0x10400 && c <= 0x1044F) || (c >= 0x104B0 && c <= 0x104FF) || (c >= 0x10C80 && c <= 0x10CFF) ||
+      (c >= 0x118A0 && c <= 0x118DF) || (c >= 0x16E40 && c <= 0x16E9F) || (c >= 0x1E900 && c <= 0x1E94F);
   if (unsupported) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(c));
@@ -228,7 +229,9 @@ bool is_lower(char32_t c) {
          c == 0xAA || c == 0xBA;
 }
 
-bool is_cased(char32_t c) { return is_upper(c) || is_lower(c); }
+bool is_cased(char32_t c) {
+  return is_upper(c) || is_lower(c);
+}
 
 std::u32string upper(std::u32string_view s) {
   std::u32string out;
@@ -237,35 +240,35 @@ std::u32string upper(std::u32string_view s) {
   return out;
 }
 
+std::u32string lower_at(std::u32string_view s, size_t i) {
+  const char32_t c = s[i];
+  check_supported(c);
+  if (c == 0x130) return U"i\u0307";
+  if (c == 0x3A3) {
+    // Final sigma: preceded by a cased letter and not followed by one (case-ignorables skipped).
+    size_t j = i;
+    bool before = false, after = false;
+    while (j > 0) {
+      --j;
+      if (case_ignorable(s[j])) continue;
+      before = is_cased(s[j]);
+      break;
+    }
+    for (size_t k = i + 1; k < s.size(); ++k) {
+      if (case_ignorable(s[k])) continue;
+      after = is_cased(s[k]);
+      break;
+    }
+    return std::u32string(1, before && !after ? char32_t{0x3C2} : char32_t{0x3C3});
+  }
+  const char32_t l = simple_lower(c);
+  return std::u32string(1, l ? l : c);
+}
+
 std::u32string lower(std::u32string_view s) {
   std::u32string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char32_t c = s[i];
-    check_supported(c);
-    if (c == 0x130) {
-      out += U"i\u0307";
-    } else if (c == 0x3A3) {
-      // Final sigma: preceded by a cased letter and not followed by one (case-ignorables skipped).
-      size_t j = i;
-      bool before = false, after = false;
-      while (j > 0) {
-        --j;
-        if (case_ignorable(s[j])) continue;
-        before = is_cased(s[j]);
-        break;
-      }
-      for (size_t k = i + 1; k < s.size(); ++k) {
-        if (case_ignorable(s[k])) continue;
-        after = is_cased(s[k]);
-        break;
-      }
-      out.push_back(before && !after ? char32_t{0x3C2} : char32_t{0x3C3});
-    } else {
-      const char32_t l = simple_lower(c);
-      out.push_back(l ? l : c);
-    }
-  }
+  for (size_t i = 0; i < s.size(); ++i) out += lower_at(s, i);
   return out;
 }
 
@@ -279,9 +282,7 @@ std::u32string title_case(char32_t c) {
 
 std::string strip(std::string_view s, const std::u32string* chars, bool left, bool right) {
   const std::u32string cps = decode(s);
-  auto strippable = [&](char32_t c) {
-    return chars ? chars->find(c) != std::u32string::npos : is_space(c);
-  };
+  auto strippable = [&](char32_t c) { return chars ? chars->find(c) != std::u32string::npos : is_space(c); };
   size_t b = 0, e = cps.size();
   if (left)
     while (b < e && strippable(cps[b])) ++b;

@@ -30,6 +30,8 @@ bool is_printable(char32_t c);
 // rather than silently mapping them wrong.
 std::u32string upper(std::u32string_view s);
 std::u32string lower(std::u32string_view s);
+// Lowercase of s[i] in its context (Greek final sigma looks at the neighbours).
+std::u32string lower_at(std::u32string_view s, size_t i);
 std::u32string title_case(char32_t c);  // titlecase mapping of one code point (ß -> "Ss")
 bool is_cased(char32_t c);
 bool is_upper(char32_t c);

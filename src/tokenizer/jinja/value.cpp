@@ -60,10 +60,18 @@ Value Value::make_dict(DictKind dk) {
   return v;
 }
 
-bool Value::is_mapping() const { return kind == Kind::Dict && dict->kind == DictKind::Dict; }
-bool Value::is_namespace() const { return kind == Kind::Dict && dict->kind == DictKind::Namespace; }
-ListKind Value::list_kind() const { return list->kind; }
-const std::vector<Value>& Value::items() const { return list->items; }
+bool Value::is_mapping() const {
+  return kind == Kind::Dict && dict->kind == DictKind::Dict;
+}
+bool Value::is_namespace() const {
+  return kind == Kind::Dict && dict->kind == DictKind::Namespace;
+}
+ListKind Value::list_kind() const {
+  return list->kind;
+}
+const std::vector<Value>& Value::items() const {
+  return list->items;
+}
 
 const Value* DictData::find(const Value& key) const {
   if (key.kind == Kind::String) return find(std::string_view(key.s));
@@ -84,34 +92,56 @@ void DictData::set(const Value& key, Value v) {
     }
   items.emplace_back(key, std::move(v));
 }
-void DictData::set(const std::string& key, Value v) { set(Value::string(key), std::move(v)); }
+void DictData::set(const std::string& key, Value v) {
+  set(Value::string(key), std::move(v));
+}
 
-void fail(const std::string& msg) { throw RuntimeError(msg); }
+void fail(const std::string& msg) {
+  throw RuntimeError(msg);
+}
 
-void fail_undefined(const Value& v) { fail(v.s.empty() ? std::string("value is undefined") : v.s); }
+void fail_undefined(const Value& v) {
+  fail(v.s.empty() ? std::string("value is undefined") : v.s);
+}
 
 std::string type_name(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return "Undefined";
-    case Kind::None: return "NoneType";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return "int";
-    case Kind::Float: return "float";
-    case Kind::String: return "str";
+    case Kind::Undefined:
+      return "Undefined";
+    case Kind::None:
+      return "NoneType";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::Float:
+      return "float";
+    case Kind::String:
+      return "str";
     case Kind::List:
       switch (v.list->kind) {
-        case ListKind::List: return "list";
-        case ListKind::Tuple: return "tuple";
-        case ListKind::Iterator: return "generator";
-        case ListKind::DictItems: return "dict_items";
-        case ListKind::DictKeys: return "dict_keys";
-        case ListKind::DictValues: return "dict_values";
-        case ListKind::Range: return "range";
+        case ListKind::List:
+          return "list";
+        case ListKind::Tuple:
+          return "tuple";
+        case ListKind::Iterator:
+          return "generator";
+        case ListKind::DictItems:
+          return "dict_items";
+        case ListKind::DictKeys:
+          return "dict_keys";
+        case ListKind::DictValues:
+          return "dict_values";
+        case ListKind::Range:
+          return "range";
       }
       break;
     case Kind::Dict:
-      return v.dict->kind == DictKind::Dict ? "dict" : v.dict->kind == DictKind::Namespace ? "Namespace" : "LoopContext";
-    case Kind::Func: return "function";
+      return v.dict->kind == DictKind::Dict        ? "dict"
+             : v.dict->kind == DictKind::Namespace ? "Namespace"
+                                                   : "LoopContext";
+    case Kind::Func:
+      return "function";
   }
   return "object";
 }
@@ -119,14 +149,22 @@ std::string type_name(const Value& v) {
 bool truthy(const Value& v) {
   switch (v.kind) {
     case Kind::Undefined:
-    case Kind::None: return false;
-    case Kind::Bool: return v.b;
-    case Kind::Int: return v.i != 0;
-    case Kind::Float: return v.f != 0.0;
-    case Kind::String: return !v.s.empty();
-    case Kind::List: return v.list->kind == ListKind::Iterator || !v.list->items.empty();
-    case Kind::Dict: return v.dict->kind != DictKind::Dict || !v.dict->items.empty();
-    case Kind::Func: return true;
+    case Kind::None:
+      return false;
+    case Kind::Bool:
+      return v.b;
+    case Kind::Int:
+      return v.i != 0;
+    case Kind::Float:
+      return v.f != 0.0;
+    case Kind::String:
+      return !v.s.empty();
+    case Kind::List:
+      return v.list->kind == ListKind::Iterator || !v.list->items.empty();
+    case Kind::Dict:
+      return v.dict->kind != DictKind::Dict || !v.dict->items.empty();
+    case Kind::Func:
+      return true;
   }
   return false;
 }
@@ -155,15 +193,18 @@ bool py_equal(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
     case Kind::Undefined:
-    case Kind::None: return true;
-    case Kind::String: return a.s == b.s;
+    case Kind::None:
+      return true;
+    case Kind::String:
+      return a.s == b.s;
     case Kind::List: {
       if (a.list == b.list) return true;
       const ListKind ka = a.list->kind, kb = b.list->kind;
       if (ka == ListKind::DictKeys && kb == ListKind::DictKeys) {
         if (a.list->items.size() != b.list->items.size()) return false;
         for (const Value& x : a.list->items)
-          if (std::none_of(b.list->items.begin(), b.list->items.end(), [&](const Value& y) { return py_equal(x, y); }))
+          if (std::none_of(b.list->items.begin(), b.list->items.end(),
+                           [&](const Value& y) { return py_equal(x, y); }))
             return false;
         return true;
       }
@@ -185,8 +226,10 @@ bool py_equal(const Value& a, const Value& b) {
       }
       return true;
     }
-    case Kind::Func: return a.fn == b.fn;
-    default: return false;
+    case Kind::Func:
+      return a.fn == b.fn;
+    default:
+      return false;
   }
 }
 
@@ -304,27 +347,41 @@ std::string dict_repr(const DictData& d) {
 
 std::string repr(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return "Undefined";
-    case Kind::None: return "None";
-    case Kind::Bool: return v.b ? "True" : "False";
-    case Kind::Int: return std::to_string(v.i);
-    case Kind::Float: return float_repr(v.f);
-    case Kind::String: return v.b ? "Markup(" + str_repr(v.s) + ")" : str_repr(v.s);
+    case Kind::Undefined:
+      return "Undefined";
+    case Kind::None:
+      return "None";
+    case Kind::Bool:
+      return v.b ? "True" : "False";
+    case Kind::Int:
+      return std::to_string(v.i);
+    case Kind::Float:
+      return float_repr(v.f);
+    case Kind::String:
+      return v.b ? "Markup(" + str_repr(v.s) + ")" : str_repr(v.s);
     case Kind::List: {
       const auto& items = v.list->items;
       switch (v.list->kind) {
-        case ListKind::List: return "[" + join_repr(items) + "]";
-        case ListKind::Tuple: return items.size() == 1 ? "(" + repr(items[0]) + ",)" : "(" + join_repr(items) + ")";
-        case ListKind::DictItems: return "dict_items([" + join_repr(items) + "])";
-        case ListKind::DictKeys: return "dict_keys([" + join_repr(items) + "])";
-        case ListKind::DictValues: return "dict_values([" + join_repr(items) + "])";
+        case ListKind::List:
+          return "[" + join_repr(items) + "]";
+        case ListKind::Tuple:
+          return items.size() == 1 ? "(" + repr(items[0]) + ",)" : "(" + join_repr(items) + ")";
+        case ListKind::DictItems:
+          return "dict_items([" + join_repr(items) + "])";
+        case ListKind::DictKeys:
+          return "dict_keys([" + join_repr(items) + "])";
+        case ListKind::DictValues:
+          return "dict_values([" + join_repr(items) + "])";
         case ListKind::Range: {
-          std::string r = "range(" + std::to_string(v.list->range_start) + ", " + std::to_string(v.list->range_stop);
+          std::string r =
+              "range(" + std::to_string(v.list->range_start) + ", " + std::to_string(v.list->range_stop);
           if (v.list->range_step != 1) r += ", " + std::to_string(v.list->range_step);
           return r + ")";
         }
         case ListKind::Iterator:
-          fail("cannot render a generator/iterator object (jinja2 would print its address); apply |list first");
+          fail(
+              "cannot render a generator/iterator object (jinja2 would print its address); apply |list "
+              "first");
       }
       break;
     }
@@ -332,7 +389,8 @@ std::string repr(const Value& v) {
       if (v.dict->kind == DictKind::Dict) return dict_repr(*v.dict);
       if (v.dict->kind == DictKind::Namespace) return "<Namespace " + dict_repr(*v.dict) + ">";
       fail("cannot render the loop object");
-    case Kind::Func: fail("cannot render " + v.fn->name + " (jinja2 would print its address)");
+    case Kind::Func:
+      fail("cannot render " + v.fn->name + " (jinja2 would print its address)");
   }
   return "";
 }
@@ -346,16 +404,22 @@ std::string to_str(const Value& v) {
 Value from_json(const nlohmann::ordered_json& j) {
   using J = nlohmann::ordered_json;
   switch (j.type()) {
-    case J::value_t::null: return Value::none();
-    case J::value_t::boolean: return Value::boolean(j.get<bool>());
-    case J::value_t::number_integer: return Value::integer(j.get<int64_t>());
+    case J::value_t::null:
+      return Value::none();
+    case J::value_t::boolean:
+      return Value::boolean(j.get<bool>());
+    case J::value_t::number_integer:
+      return Value::integer(j.get<int64_t>());
     case J::value_t::number_unsigned: {
       const uint64_t u = j.get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) throw Error("chat template context: integer " + std::to_string(u) + " is out of range");
+      if (u > static_cast<uint64_t>(INT64_MAX))
+        throw Error("chat template context: integer " + std::to_string(u) + " is out of range");
       return Value::integer(static_cast<int64_t>(u));
     }
-    case J::value_t::number_float: return Value::number(j.get<double>());
-    case J::value_t::string: return Value::string(j.get<std::string>());
+    case J::value_t::number_float:
+      return Value::number(j.get<double>());
+    case J::value_t::string:
+      return Value::string(j.get<std::string>());
     case J::value_t::array: {
       std::vector<Value> items;
       items.reserve(j.size());
@@ -365,16 +429,19 @@ Value from_json(const nlohmann::ordered_json& j) {
     case J::value_t::object: {
       Value d = Value::make_dict();
       d.dict->items.reserve(j.size());
-      for (auto it = j.begin(); it != j.end(); ++it) d.dict->items.emplace_back(Value::string(it.key()), from_json(it.value()));
+      for (auto it = j.begin(); it != j.end(); ++it)
+        d.dict->items.emplace_back(Value::string(it.key()), from_json(it.value()));
       return d;
     }
-    default: throw Error("chat template context: unsupported JSON value (binary or discarded)");
+    default:
+      throw Error("chat template context: unsupported JSON value (binary or discarded)");
   }
 }
 
 std::vector<Value> iterate(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return {};
+    case Kind::Undefined:
+      return {};
     case Kind::String: {
       std::vector<Value> out;
       for (char32_t c : uni::decode(v.s)) {
@@ -384,7 +451,8 @@ std::vector<Value> iterate(const Value& v) {
       }
       return out;
     }
-    case Kind::List: return v.list->items;
+    case Kind::List:
+      return v.list->items;
     case Kind::Dict:
       if (v.dict->kind == DictKind::Dict) {
         std::vector<Value> keys;
@@ -393,15 +461,18 @@ std::vector<Value> iterate(const Value& v) {
         return keys;
       }
       break;
-    default: break;
+    default:
+      break;
   }
   fail("'" + type_name(v) + "' object is not iterable");
 }
 
 int64_t py_len(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return 0;
-    case Kind::String: return static_cast<int64_t>(uni::length(v.s));
+    case Kind::Undefined:
+      return 0;
+    case Kind::String:
+      return static_cast<int64_t>(uni::length(v.s));
     case Kind::List:
       if (v.list->kind != ListKind::Iterator) return static_cast<int64_t>(v.list->items.size());
       break;
@@ -412,125 +483,10 @@ int64_t py_len(const Value& v) {
         return n ? n->i : 0;
       }
       break;
-    default: break;
+    default:
+      break;
   }
   fail("object of type '" + type_name(v) + "' has no len()");
-}
-
-namespace {
-
-void json_string(std::string& out, std::string_view s, bool ensure_ascii) {
-  out.push_back('"');
-  for (char32_t c : uni::decode(s)) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default: {
-        char buf[16];
-        if (c < 0x20 || (ensure_ascii && c >= 0x7F)) {
-          if (c >= 0x10000) {
-            const char32_t v = c - 0x10000;
-            std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", static_cast<unsigned>(0xD800 | (v >> 10)),
-                          static_cast<unsigned>(0xDC00 | (v & 0x3FF)));
-          } else {
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          }
-          out += buf;
-        } else {
-          uni::append_utf8(out, c);
-        }
-      }
-    }
-  }
-  out.push_back('"');
-}
-
-std::string json_float(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d < 0 ? "-Infinity" : "Infinity";
-  return float_repr(d);
-}
-
-std::string json_key(const Value& k) {
-  switch (k.kind) {
-    case Kind::String: return k.s;
-    case Kind::Bool: return k.b ? "true" : "false";
-    case Kind::Int: return std::to_string(k.i);
-    case Kind::Float: return json_float(k.f);
-    case Kind::None: return "null";
-    default: fail("keys must be str, int, float, bool or None, not " + type_name(k));
-  }
-}
-
-void json_value(std::string& out, const Value& v, const JsonOptions& o, int level) {
-  auto newline = [&](int lvl) {
-    out.push_back('\n');
-    for (int k = 0; k < lvl; ++k) out += o.indent;
-  };
-  switch (v.kind) {
-    case Kind::None: out += "null"; return;
-    case Kind::Bool: out += v.b ? "true" : "false"; return;
-    case Kind::Int: out += std::to_string(v.i); return;
-    case Kind::Float: out += json_float(v.f); return;
-    case Kind::String: json_string(out, v.s, o.ensure_ascii); return;
-    case Kind::List:
-      if (v.list->kind == ListKind::List || v.list->kind == ListKind::Tuple) {
-        const auto& items = v.list->items;
-        if (items.empty()) {
-          out += "[]";
-          return;
-        }
-        out.push_back('[');
-        for (size_t k = 0; k < items.size(); ++k) {
-          if (k) out += o.item_sep;
-          if (o.has_indent) newline(level + 1);
-          json_value(out, items[k], o, level + 1);
-        }
-        if (o.has_indent) newline(level);
-        out.push_back(']');
-        return;
-      }
-      break;
-    case Kind::Dict:
-      if (v.dict->kind == DictKind::Dict) {
-        if (v.dict->items.empty()) {
-          out += "{}";
-          return;
-        }
-        std::vector<const std::pair<Value, Value>*> entries;
-        for (const auto& kv : v.dict->items) entries.push_back(&kv);
-        if (o.sort_keys)
-          std::stable_sort(entries.begin(), entries.end(),
-                           [](const auto* a, const auto* b) { return py_compare(a->first, b->first) < 0; });
-        out.push_back('{');
-        for (size_t k = 0; k < entries.size(); ++k) {
-          if (k) out += o.item_sep;
-          if (o.has_indent) newline(level + 1);
-          json_string(out, json_key(entries[k]->first), o.ensure_ascii);
-          out += o.key_sep;
-          json_value(out, entries[k]->second, o, level + 1);
-        }
-        if (o.has_indent) newline(level);
-        out.push_back('}');
-        return;
-      }
-      break;
-    default: break;
-  }
-  fail("Object of type " + type_name(v) + " is not JSON serializable");
-}
-
-}  // namespace
-
-std::string to_json(const Value& v, const JsonOptions& opt) {
-  std::string out;
-  json_value(out, v, opt, 0);
-  return out;
 }
 
 std::vector<Value> bind_args(const Args& args, const std::vector<Param>& params, const std::string& what) {

@@ -6,12 +6,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 
@@ -30,10 +29,10 @@ struct FuncData;
 
 struct Value {
   Kind kind = Kind::Undefined;
-  bool b = false;    // Bool value; for String: the markupsafe.Markup flag
-  int64_t i = 0;     // Int value
-  double f = 0;      // Float value
-  std::string s;     // String text; for Undefined: the message to fail with when it is misused
+  bool b = false;  // Bool value; for String: the markupsafe.Markup flag
+  int64_t i = 0;   // Int value
+  double f = 0;    // Float value
+  std::string s;   // String text; for Undefined: the message to fail with when it is misused
   std::shared_ptr<ListData> list;
   std::shared_ptr<DictData> dict;
   std::shared_ptr<FuncData> fn;
@@ -52,9 +51,9 @@ struct Value {
   bool is_string() const { return kind == Kind::String; }
   bool is_list() const { return kind == Kind::List; }
   bool is_func() const { return kind == Kind::Func; }
-  bool is_int() const { return kind == Kind::Int; }                         // excludes bool
+  bool is_int() const { return kind == Kind::Int; }  // excludes bool
   bool is_number() const { return kind == Kind::Int || kind == Kind::Float || kind == Kind::Bool; }
-  bool is_mapping() const;   // a plain dict
+  bool is_mapping() const;  // a plain dict
   bool is_namespace() const;
   ListKind list_kind() const;
   const std::vector<Value>& items() const;  // List only
@@ -111,7 +110,7 @@ bool py_equal(const Value& a, const Value& b);
 int py_compare(const Value& a, const Value& b);  // <0, 0, >0; throws for unorderable types
 std::string float_repr(double d);
 std::string repr(const Value& v);
-std::string to_str(const Value& v);   // str(v), as {{ v }} renders it; throws for unrenderable objects
+std::string to_str(const Value& v);  // str(v), as {{ v }} renders it; throws for unrenderable objects
 Value from_json(const nlohmann::ordered_json& j);
 
 // Python iteration: str -> chars, dict -> keys, Undefined -> nothing; throws for non-iterables.

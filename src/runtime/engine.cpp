@@ -1,0 +1,221 @@
+#include "runtime/engine.h"
+
+#include <chrono>
+
+#include "core/error.h"
+
+namespace r1 {
+
+struct Engine::Active {
+  std::shared_ptr<Job> job;
+  std::unique_ptr<PagedSequenceCache> cache;
+  std::unique_ptr<Sampler> sampler;
+  int32_t next = 0;       // last sampled token, fed at position `pos` in the next step
+  int64_t pos = 0;
+  int64_t generated = 0;
+};
+
+Engine::Engine(const Model& m, const EngineOptions& o) : m_(m), opt_(o) {
+  require(o.max_parallel >= 1, "--parallel must be at least 1");
+  require(o.context >= 2, "--ctx must be at least 2");
+  const int64_t per_seq = (o.context + o.page_tokens - 1) / o.page_tokens;
+  const int64_t pages = o.pages > 0 ? o.pages : per_seq * (o.max_parallel + 1);
+  pool_ = std::make_unique<PagePool>(m.config(), pages, o.page_tokens);
+  worker_ = std::thread([this] { loop(); });
+}
+
+Engine::~Engine() {
+  shutdown(false);
+  if (worker_.joinable()) worker_.join();
+}
+
+std::shared_ptr<Engine::Job> Engine::submit(EngineRequest r) {
+  auto j = std::make_shared<Job>(std::move(r));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_ || int64_t(queue_.size()) >= opt_.queue_max) {
+      ++stats_.rejected;
+      return nullptr;
+    }
+    queue_.push_back(j);
+    ++stats_.requests;
+  }
+  cv_.notify_one();
+  return j;
+}
+
+void Engine::cancel(const std::shared_ptr<Job>& j) {
+  if (!j) return;
+  j->cancelled = true;
+  cv_.notify_one();
+}
+
+void Engine::shutdown(bool drain) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+    drain_ = drain;
+  }
+  cv_.notify_one();
+  if (worker_.joinable() && std::this_thread::get_id() != worker_.get_id()) worker_.join();
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard<std::mutex> l(mu_);
+  EngineStats s = stats_;
+  s.queue_depth = int64_t(queue_.size());
+  s.completion_tokens = completion_tokens_;
+  return s;
+}
+
+// Never called with mu_ held: the callback may call back into the engine.
+void Engine::finish(Active& a, const std::string& reason, const std::string& error) {
+  completion_tokens_ += a.generated;
+  a.cache.reset();  // frees its pages now
+  if (a.job->req.on_done) a.job->req.on_done(reason, a.generated, error);
+}
+
+// Prefills a newly admitted sequence and samples its first token. False if it finished already.
+bool Engine::admit(Active* a) {
+  const EngineRequest& r = a->job->req;
+  const ModelConfig& c = m_.config();
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  a->cache = std::make_unique<PagedSequenceCache>(*pool_, opt_.context);
+  const int64_t n = int64_t(r.prompt.size());
+  const int64_t reused = a->cache->attach_prefix(r.prompt);
+  if (!a->cache->reserve(n + 1)) {
+    finish(*a, "error", "the KV cache pool is exhausted");
+    return false;
+  }
+  std::vector<float> logits(static_cast<size_t>(c.vocab_size));
+  m_.forward(r.prompt.data() + reused, n - reused, reused, *a->cache, logits.data());
+  a->cache->publish_prefix(r.prompt);
+  a->sampler = std::make_unique<Sampler>(r.sampler);
+  a->pos = n;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stats_.prompt_tokens += n;
+    stats_.cached_prompt_tokens += reused;
+    stats_.prefill_seconds += std::chrono::duration<double>(clock::now() - t0).count();
+  }
+  const int32_t tok = a->sampler->sample(logits.data(), c.vocab_size);
+  if (!r.ignore_eos && tok == c.eos_token_id) {
+    finish(*a, "stop");
+    return false;
+  }
+  ++a->generated;
+  a->next = tok;
+  if (r.on_token && !r.on_token(tok)) {
+    finish(*a, "stop");
+    return false;
+  }
+  if (a->generated >= r.max_tokens || a->pos + 1 >= opt_.context) {
+    finish(*a, "length");
+    return false;
+  }
+  return true;
+}
+
+void Engine::loop() {
+  const ModelConfig& c = m_.config();
+  std::vector<float> logits;
+  for (;;) {
+    std::shared_ptr<Job> next;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return stopping_ || !queue_.empty() || !active_.empty(); });
+      if (stopping_ && (!drain_ || (queue_.empty() && active_.empty()))) break;
+      if (!queue_.empty() && int64_t(active_.size()) < opt_.max_parallel) {
+        next = queue_.front();
+        queue_.pop_front();
+      }
+    }
+    if (next) {  // admit one request between steps, so running sequences keep streaming
+      if (next->cancelled) {
+        if (next->req.on_done) next->req.on_done("cancelled", 0, "");
+      } else {
+        auto a = std::make_unique<Active>();
+        a->job = next;
+        try {
+          if (admit(a.get())) {
+            std::lock_guard<std::mutex> l(mu_);
+            active_.push_back(std::move(a));
+          }
+        } catch (const std::exception& e) {
+          finish(*a, "error", e.what());
+        }
+      }
+    }
+    // Drop cancelled sequences, then one decode step for all the others.
+    std::vector<Active*> rows_of;
+    std::vector<std::unique_ptr<Active>> cancelled;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto it = active_.begin(); it != active_.end();) {
+        if ((*it)->job->cancelled) {
+          cancelled.push_back(std::move(*it));
+          it = active_.erase(it);
+        } else {
+          rows_of.push_back(it->get());
+          ++it;
+        }
+      }
+      stats_.active = int64_t(active_.size());
+    }
+    for (auto& a : cancelled) finish(*a, "cancelled");
+    if (rows_of.empty()) continue;
+    std::vector<Model::Row> rows;
+    for (Active* a : rows_of) rows.push_back({a->next, a->pos, a->cache.get(), true});
+    logits.resize(rows.size() * size_t(c.vocab_size));
+    const auto t0 = std::chrono::steady_clock::now();
+    m_.forward_rows(rows, logits.data());
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<Active*> done;
+    for (size_t i = 0; i < rows_of.size(); ++i) {
+      Active& a = *rows_of[i];
+      const EngineRequest& r = a.job->req;
+      ++a.pos;
+      const int32_t tok = a.sampler->sample(&logits[i * size_t(c.vocab_size)], c.vocab_size);
+      if (!r.ignore_eos && tok == c.eos_token_id) {
+        finish(a, "stop");
+        done.push_back(&a);
+        continue;
+      }
+      ++a.generated;
+      a.next = tok;
+      if (r.on_token && !r.on_token(tok)) {
+        finish(a, "stop");
+        done.push_back(&a);
+      } else if (a.generated >= r.max_tokens || a.pos + 1 >= opt_.context) {
+        finish(a, "length");
+        done.push_back(&a);
+      }
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    stats_.decode_seconds += dt;
+    ++stats_.decode_steps;
+    stats_.decode_rows += int64_t(rows.size());
+    for (Active* d : done)
+      for (auto it = active_.begin(); it != active_.end(); ++it)
+        if (it->get() == d) {
+          active_.erase(it);
+          break;
+        }
+    stats_.active = int64_t(active_.size());
+  }
+  // Whatever is left is cancelled (callbacks run outside the lock).
+  std::vector<std::unique_ptr<Active>> left;
+  std::deque<std::shared_ptr<Job>> waiting;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    left.swap(active_);
+    waiting.swap(queue_);
+    stats_.active = 0;
+  }
+  for (auto& a : left) finish(*a, "cancelled");
+  for (auto& j : waiting)
+    if (j->req.on_done) j->req.on_done("cancelled", 0, "");
+}
+
+}  // namespace r1

@@ -1,0 +1,320 @@
+#include "server/server.h"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "core/error.h"
+#include "model/transformer.h"
+#include "runtime/engine.h"
+#include "server/api.h"
+#include "server/session.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+namespace r1::server {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+struct App {
+  const Model& model;
+  const tok::Tokenizer& tok;
+  std::unique_ptr<tok::ChatTemplate> chat;  // null when the tokenizer has no template
+  Engine& engine;
+  ServerOptions opt;
+  std::atomic<int64_t> http_requests{0}, errors{0};
+  std::atomic<int64_t> id_counter{0};
+  const int64_t started = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+};
+
+void send_error(httplib::Response& res, const ApiError& e) {
+  res.status = e.status;
+  res.set_content(e.body(), "application/json");
+}
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool authorized(App& app, const httplib::Request& req, httplib::Response& res) {
+  if (app.opt.api_key.empty()) return true;
+  const std::string want = "Bearer " + app.opt.api_key;
+  if (req.get_header_value("Authorization") == want) return true;
+  send_error(res, {401, req.has_header("Authorization") ? "Incorrect API key provided." : "Missing API key (Authorization: Bearer ...).",
+                   "invalid_request_error", "", "invalid_api_key"});
+  return false;
+}
+
+// The prompt ids of a request, validated against the context.
+std::vector<int32_t> prompt_ids(App& app, const GenRequest& g, bool* in_reasoning) {
+  *in_reasoning = false;
+  std::vector<int32_t> ids;
+  if (g.chat) {
+    if (!app.chat) throw ApiError{400, "this model has no chat template; use /v1/completions", "invalid_request_error", "messages", "no_chat_template"};
+    std::string text;
+    try {
+      text = app.chat->render(g.messages, true, g.tools);
+    } catch (const Error& e) {
+      throw ApiError{400, e.what(), "invalid_request_error", "messages", "template_error"};
+    }
+    *in_reasoning = text.size() >= 8 && text.compare(text.size() - 8, 8, "<think>\n") == 0;
+    ids = app.tok.encode(text);
+  } else if (!g.prompt_tokens.empty()) {
+    for (int32_t t : g.prompt_tokens)
+      if (t < 0 || t >= app.model.config().vocab_size)
+        throw ApiError{400, "token id " + std::to_string(t) + " is out of range", "invalid_request_error", "prompt", "invalid_value"};
+    ids = g.prompt_tokens;
+  } else {
+    try {
+      ids = app.tok.encode(g.prompt_text, app.tok.config().add_bos_token);
+    } catch (const Error& e) {
+      throw ApiError{400, e.what(), "invalid_request_error", "prompt", "invalid_value"};
+    }
+  }
+  if (ids.empty()) throw ApiError{400, "the prompt is empty", "invalid_request_error", g.chat ? "messages" : "prompt", "invalid_value"};
+  const int64_t ctx = app.opt.ctx;
+  if (int64_t(ids.size()) >= ctx)
+    throw ApiError{400, "This model's maximum context length is " + std::to_string(ctx) + " tokens. However, your prompt is " +
+                            std::to_string(ids.size()) + " tokens.",
+                   "invalid_request_error", g.chat ? "messages" : "prompt", "context_length_exceeded"};
+  if (g.max_tokens && int64_t(ids.size()) + *g.max_tokens > ctx)
+    throw ApiError{400, "max_tokens is too large: the prompt (" + std::to_string(ids.size()) + " tokens) plus max_tokens (" +
+                            std::to_string(*g.max_tokens) + ") exceeds the context of " + std::to_string(ctx) + " tokens",
+                   "invalid_request_error", "max_tokens", "context_length_exceeded"};
+  return ids;
+}
+
+json usage_json(int64_t prompt, int64_t completion) {
+  return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
+}
+
+std::string finish_reason_json(const std::string& r) { return r == "length" ? "length" : "stop"; }
+
+json choice_delta(bool chat, const Delta* d, const std::string* finish, bool role) {
+  json c = {{"index", 0}};
+  if (chat) {
+    json delta = json::object();
+    if (role) delta["role"] = "assistant";
+    if (d && !d->reasoning.empty()) delta["reasoning_content"] = d->reasoning;
+    if (role) delta["content"] = "";
+    else if (d && !d->content.empty()) delta["content"] = d->content;
+    c["delta"] = delta;
+  } else {
+    c["text"] = d ? d->content + d->reasoning : "";
+    c["logprobs"] = nullptr;
+  }
+  c["finish_reason"] = finish ? json(finish_reason_json(*finish)) : json(nullptr);
+  return c;
+}
+
+void handle_generate(App& app, const httplib::Request& req, httplib::Response& res, bool chat) {
+  ++app.http_requests;
+  if (!authorized(app, req, res)) return;
+  GenRequest g;
+  std::vector<int32_t> ids;
+  bool in_reasoning = false;
+  try {
+    g = parse_request(req.body, chat);
+    if (g.model != app.opt.model_id)
+      throw ApiError{404, "The model '" + g.model + "' does not exist (this server has '" + app.opt.model_id + "').",
+                     "invalid_request_error", "model", "model_not_found"};
+    ids = prompt_ids(app, g, &in_reasoning);
+  } catch (const ApiError& e) {
+    ++app.errors;
+    return send_error(res, e);
+  }
+  const int64_t max_tokens = g.max_tokens ? *g.max_tokens : app.opt.ctx - int64_t(ids.size());
+  auto session = std::make_shared<Session>(app.tok, g.stop, chat, in_reasoning);
+  EngineRequest er;
+  er.prompt = ids;
+  er.max_tokens = max_tokens;
+  er.sampler = g.sampler;
+  er.on_token = [session](int32_t t) { return session->on_token(t); };
+  er.on_done = [session](const std::string& r, int64_t n, const std::string& e) { session->on_done(r, n, e); };
+  auto job = app.engine.submit(std::move(er));
+  if (!job) {
+    ++app.errors;
+    return send_error(res, {503, "The server is busy (request queue full); retry later.", "server_error", "", "overloaded"});
+  }
+  const std::string id = std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string(app.started) + "-" +
+                         std::to_string(++app.id_counter);
+  const char* object = chat ? "chat.completion" : "text_completion";
+  const int64_t created = now_s();
+  const int64_t n_prompt = int64_t(ids.size());
+  if (!g.stream) {
+    std::deque<Delta> d;
+    std::string content, reasoning;
+    while (session->next(&d))
+      for (const auto& x : d) {
+        content += x.content;
+        reasoning += x.reasoning;
+      }
+    if (session->finish_reason() == "error") {
+      ++app.errors;
+      return send_error(res, {500, "generation failed: " + session->error(), "server_error", "", "internal_error"});
+    }
+    json choice = {{"index", 0}};
+    if (chat) {
+      json msg = {{"role", "assistant"}, {"content", content}};
+      if (!reasoning.empty()) msg["reasoning_content"] = reasoning;
+      choice["message"] = msg;
+    } else {
+      choice["text"] = content + reasoning;
+      choice["logprobs"] = nullptr;
+    }
+    choice["finish_reason"] = finish_reason_json(session->finish_reason());
+    json out = {{"id", id}, {"object", object}, {"created", created}, {"model", app.opt.model_id},
+                {"choices", json::array({choice})}, {"usage", usage_json(n_prompt, session->completion_tokens())}};
+    res.set_content(out.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    return;
+  }
+  const std::string chunk_object = chat ? "chat.completion.chunk" : "text_completion";
+  const bool include_usage = g.include_usage;
+  Engine* engine = &app.engine;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [=, model_id = app.opt.model_id](size_t, httplib::DataSink& sink) {
+        auto send = [&](const json& j) {
+          const std::string s = "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+          return sink.write(s.data(), s.size());
+        };
+        auto frame = [&](const json& choices) {
+          return json{{"id", id}, {"object", chunk_object}, {"created", created}, {"model", model_id}, {"choices", choices}};
+        };
+        if (chat && !send(frame(json::array({choice_delta(true, nullptr, nullptr, true)})))) {
+          engine->cancel(job);
+          return false;
+        }
+        std::deque<Delta> d;
+        while (session->next(&d)) {
+          for (const auto& x : d)
+            if (!send(frame(json::array({choice_delta(chat, &x, nullptr, false)})))) {
+              engine->cancel(job);  // the client went away: free the slot now
+              return false;
+            }
+          d.clear();
+        }
+        const std::string reason = session->finish_reason();
+        if (reason == "error") {
+          const std::string s = "data: " + ApiError{500, "generation failed: " + session->error(), "server_error", "", "internal_error"}.body() + "\n\n";
+          sink.write(s.data(), s.size());
+        } else {
+          send(frame(json::array({choice_delta(chat, nullptr, &reason, false)})));
+          if (include_usage) {
+            json u = frame(json::array());
+            u["usage"] = usage_json(n_prompt, session->completion_tokens());
+            send(u);
+          }
+        }
+        const std::string done = "data: [DONE]\n\n";
+        sink.write(done.data(), done.size());
+        sink.done();
+        return true;
+      },
+      [=](bool success) {
+        if (!success) engine->cancel(job);
+      });
+}
+
+std::string metrics_text(App& app) {
+  const EngineStats s = app.engine.stats();
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, double v) {
+    char line[64];
+    std::snprintf(line, sizeof line, "%.6g", v);
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " + line + "\n";
+  };
+  metric("r1_http_requests_total", "counter", "Generation requests received.", double(app.http_requests));
+  metric("r1_http_errors_total", "counter", "Requests answered with an error.", double(app.errors));
+  metric("r1_requests_total", "counter", "Requests accepted by the engine.", double(s.requests));
+  metric("r1_requests_rejected_total", "counter", "Requests refused because the queue was full.", double(s.rejected));
+  metric("r1_prompt_tokens_total", "counter", "Prompt tokens processed (tokens in).", double(s.prompt_tokens));
+  metric("r1_prompt_tokens_cached_total", "counter", "Prompt tokens served from the prefix cache.", double(s.cached_prompt_tokens));
+  metric("r1_completion_tokens_total", "counter", "Tokens generated (tokens out).", double(s.completion_tokens));
+  metric("r1_queue_depth", "gauge", "Requests waiting for a slot.", double(s.queue_depth));
+  metric("r1_active_sequences", "gauge", "Sequences being decoded.", double(s.active));
+  metric("r1_decode_steps_total", "counter", "Batched decode steps.", double(s.decode_steps));
+  metric("r1_decode_tokens_per_second", "gauge", "Tokens per second of decode steps so far (all sequences).",
+         s.decode_seconds > 0 ? double(s.decode_rows) / s.decode_seconds : 0.0);
+  metric("r1_prefill_tokens_per_second", "gauge", "Prompt tokens per second of prefill so far.",
+         s.prefill_seconds > 0 ? double(s.prompt_tokens - s.cached_prompt_tokens) / s.prefill_seconds : 0.0);
+  return out;
+}
+
+}  // namespace
+
+int serve(const std::string& model_dir, ServerOptions o) {
+  // Signals are taken by one thread with sigwait; block them before any other thread starts.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const Model model(model_dir);
+  const tok::Tokenizer tok(model_dir);
+  if (o.model_id.empty()) o.model_id = std::filesystem::path(model_dir).lexically_normal().filename().string();
+  if (o.model_id.empty()) o.model_id = std::filesystem::path(model_dir).lexically_normal().parent_path().filename().string();
+  require(o.ctx >= 2 && o.ctx <= model.config().max_seq_len,
+          "--ctx must be between 2 and max_position_embeddings (" + std::to_string(model.config().max_seq_len) + ")");
+  EngineOptions eo;
+  eo.max_parallel = o.parallel;
+  eo.context = o.ctx;
+  eo.queue_max = o.queue;
+  Engine engine(model, eo);
+  App app{model, tok, nullptr, engine, o};
+  if (!tok.config().chat_template.empty()) app.chat = std::make_unique<tok::ChatTemplate>(tok);
+
+  httplib::Server svr;
+  const size_t threads = size_t(o.parallel + o.queue + 4);
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  svr.Post("/v1/chat/completions", [&](const httplib::Request& q, httplib::Response& r) { handle_generate(app, q, r, true); });
+  svr.Post("/v1/completions", [&](const httplib::Request& q, httplib::Response& r) { handle_generate(app, q, r, false); });
+  svr.Get("/v1/models", [&](const httplib::Request& q, httplib::Response& r) {
+    if (!authorized(app, q, r)) return;
+    json m = {{"id", o.model_id}, {"object", "model"}, {"created", app.started}, {"owned_by", "r1.cpp"}};
+    r.set_content(json{{"object", "list"}, {"data", json::array({m})}}.dump(), "application/json");
+  });
+  svr.Get("/health", [&](const httplib::Request&, httplib::Response& r) { r.set_content("{\"status\":\"ok\"}", "application/json"); });
+  svr.Get("/metrics", [&](const httplib::Request&, httplib::Response& r) { r.set_content(metrics_text(app), "text/plain; version=0.0.4"); });
+  svr.set_error_handler([](const httplib::Request& q, httplib::Response& r) {
+    if (!r.body.empty()) return;  // a handler already wrote an OpenAI error
+    if (r.status == 404 || r.status == 405) {
+      r.status = 404;
+      send_error(r, {404, "Unknown route: " + q.method + " " + q.path, "invalid_request_error", "", "unknown_url"});
+    } else {
+      send_error(r, {r.status, "HTTP error " + std::to_string(r.status), "invalid_request_error", "", ""});
+    }
+  });
+  svr.set_payload_max_length(64 << 20);
+  if (!svr.bind_to_port(o.host, o.port)) throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port));
+
+  std::atomic<bool> got_signal{false};
+  std::thread sig([&] {
+    int s = 0;
+    sigwait(&sigs, &s);
+    got_signal = true;
+    std::fprintf(stderr, "r1 serve: %s received, stopping\n", s == SIGINT ? "SIGINT" : "SIGTERM");
+    engine.shutdown(/*drain=*/false);  // in-flight requests end as cancelled; their streams are closed
+    svr.stop();
+  });
+  std::fprintf(stderr, "r1 serve: %s on http://%s:%d (parallel %lld, ctx %lld)\n", o.model_id.c_str(), o.host.c_str(),
+               o.port, (long long)o.parallel, (long long)o.ctx);
+  svr.listen_after_bind();
+  // listen returned: either a signal stopped it (the thread is done) or the server failed.
+  if (!got_signal) pthread_kill(sig.native_handle(), SIGTERM);  // listen failed: wake the signal thread
+  sig.join();
+  return 0;
+}
+
+}  // namespace r1::server

@@ -1,0 +1,72 @@
+#include "server/session.h"
+
+namespace r1::server {
+
+Session::Session(const tok::Tokenizer& t, std::vector<std::string> stops, bool split_reasoning, bool in_reasoning)
+    : tok_(t), dec_(t, /*skip_special=*/true), stop_(std::move(stops)), split_(split_reasoning), reasoning_(in_reasoning) {}
+
+void Session::emit(const std::string& text) {
+  if (text.empty()) return;
+  Delta d;
+  if (split_) {
+    const tok::ReasoningDelta r = reasoning_.push(text);
+    d.content = r.content;
+    d.reasoning = r.reasoning;
+  } else {
+    d.content = text;
+  }
+  if (!d.content.empty() || !d.reasoning.empty()) pending_.push_back(std::move(d));
+}
+
+bool Session::on_token(int32_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  emit(stop_.push(dec_.push(id)));
+  cv_.notify_one();
+  return !stop_.stopped();
+}
+
+void Session::on_done(const std::string& reason, int64_t completion_tokens, const std::string& error) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!stop_.stopped()) emit(stop_.push(dec_.flush()));
+  emit(stop_.flush());
+  if (split_) {
+    const tok::ReasoningDelta r = reasoning_.finish();
+    if (!r.content.empty() || !r.reasoning.empty()) pending_.push_back({r.content, r.reasoning});
+  }
+  reason_ = stop_.stopped() ? "stop" : reason;
+  error_ = error;
+  completion_tokens_ = completion_tokens;
+  done_ = true;
+  cv_.notify_all();
+}
+
+bool Session::next(std::deque<Delta>* out) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return done_ || !pending_.empty(); });
+  if (pending_.empty()) return false;
+  out->swap(pending_);
+  pending_.clear();
+  return true;
+}
+
+bool Session::done() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return done_;
+}
+
+std::string Session::finish_reason() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return reason_;
+}
+
+std::string Session::error() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return error_;
+}
+
+int64_t Session::completion_tokens() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return completion_tokens_;
+}
+
+}  // namespace r1::server

@@ -1,0 +1,53 @@
+// One generation request in flight: turns the engine's tokens into text deltas (UTF-8-safe decoding, stop
+// sequences, reasoning split) and hands them to the HTTP thread that waits on it.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "runtime/engine.h"
+#include "server/stop_matcher.h"
+#include "tokenizer/reasoning.h"
+#include "tokenizer/tokenizer.h"
+
+namespace r1::server {
+
+struct Delta {
+  std::string content, reasoning;
+};
+
+class Session {
+ public:
+  Session(const tok::Tokenizer& t, std::vector<std::string> stops, bool split_reasoning, bool in_reasoning);
+
+  // Engine callbacks (engine thread).
+  bool on_token(int32_t id);
+  void on_done(const std::string& reason, int64_t completion_tokens, const std::string& error);
+
+  // HTTP side: waits for the next deltas (or the end); returns false once everything was taken and done.
+  bool next(std::deque<Delta>* out);
+  bool done() const;
+  std::string finish_reason() const;  // "stop" | "length" | "cancelled" | "error"
+  std::string error() const;
+  int64_t completion_tokens() const;
+
+ private:
+  void emit(const std::string& text);  // through the reasoning split, into the queue (mu_ held)
+
+  const tok::Tokenizer& tok_;
+  tok::StreamDecoder dec_;
+  StopMatcher stop_;
+  bool split_;
+  tok::ReasoningSplitter reasoning_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Delta> pending_;
+  bool done_ = false;
+  std::string reason_, error_;
+  int64_t completion_tokens_ = 0;
+};
+
+}  // namespace r1::server
