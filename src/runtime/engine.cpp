@@ -164,14 +164,33 @@ void Engine::loop() {
       stats_.active = int64_t(active_.size());
     }
     for (auto& a : cancelled) finish(*a, "cancelled");
-    if (rows_of.empty()) continue;
+    // Every row needs a page for its position; a sequence that cannot get one ends with an error.
+    std::vector<Active*> done;
+    for (Active* a : rows_of)
+      if (!a->cache->reserve(a->pos + 1)) {
+        finish(*a, "error", "the KV cache pool is exhausted");
+        done.push_back(a);
+      }
     std::vector<Model::Row> rows;
-    for (Active* a : rows_of) rows.push_back({a->next, a->pos, a->cache.get(), true});
+    std::vector<Active*> stepping;
+    for (Active* a : rows_of)
+      if (a->cache) {
+        rows.push_back({a->next, a->pos, a->cache.get(), true});
+        stepping.push_back(a);
+      }
+    rows_of.swap(stepping);
     logits.resize(rows.size() * size_t(c.vocab_size));
     const auto t0 = std::chrono::steady_clock::now();
-    m_.forward_rows(rows, logits.data());
+    try {
+      if (!rows.empty()) m_.forward_rows(rows, logits.data());
+    } catch (const std::exception& ex) {  // never let the worker die: fail this step's requests
+      for (Active* a : rows_of) {
+        finish(*a, "error", ex.what());
+        done.push_back(a);
+      }
+      rows_of.clear();
+    }
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::vector<Active*> done;
     for (size_t i = 0; i < rows_of.size(); ++i) {
       Active& a = *rows_of[i];
       const EngineRequest& r = a.job->req;

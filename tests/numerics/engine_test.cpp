@@ -1,0 +1,127 @@
+// The continuous-batching engine gives each request exactly what `generate` gives it alone, batched or not,
+// with or without prefix-cache reuse.
+#include "runtime/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "model/init_checkpoint.h"
+#include "runtime/generate.h"
+#include "testutil.h"
+
+namespace r1 {
+namespace {
+
+struct Result {
+  std::vector<int32_t> tokens;
+  std::string reason;
+};
+
+std::shared_ptr<std::promise<Result>> submit(Engine& e, const std::vector<int32_t>& prompt, int64_t n,
+                                             std::shared_ptr<Engine::Job>* job = nullptr) {
+  auto p = std::make_shared<std::promise<Result>>();
+  auto acc = std::make_shared<Result>();
+  EngineRequest r;
+  r.prompt = prompt;
+  r.max_tokens = n;
+  r.ignore_eos = true;
+  r.on_token = [acc](int32_t t) {
+    acc->tokens.push_back(t);
+    return true;
+  };
+  r.on_done = [acc, p](const std::string& reason, int64_t, const std::string&) {
+    acc->reason = reason;
+    p->set_value(*acc);
+  };
+  auto j = e.submit(std::move(r));
+  EXPECT_NE(j, nullptr);
+  if (job) *job = j;
+  return p;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InitOptions o = test::golden_variants()[2].init;  // V3-like
+    o.out = dir_.path();
+    init_checkpoint(o);
+    model_ = std::make_unique<Model>(dir_.path());
+  }
+  std::vector<int32_t> alone(const std::vector<int32_t>& prompt, int64_t n) {
+    GenerateParams p;
+    p.max_tokens = n;
+    p.ignore_eos = true;
+    return generate(*model_, prompt, p).tokens;
+  }
+  test::TempDir dir_;
+  std::unique_ptr<Model> model_;
+};
+
+TEST_F(EngineTest, BatchedRequestsEqualSeparateGeneration) {
+  EngineOptions o;
+  o.max_parallel = 4;
+  o.context = 128;
+  Engine e(*model_, o);
+  const std::vector<std::vector<int32_t>> prompts = {
+      {0, 11, 12, 13}, {0, 200, 7}, {0, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28}, {0, 9}};
+  std::vector<std::shared_ptr<std::promise<Result>>> ps;
+  for (const auto& p : prompts) ps.push_back(submit(e, p, 12));
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const Result r = ps[i]->get_future().get();
+    EXPECT_EQ(r.reason, "length");
+    EXPECT_EQ(r.tokens, alone(prompts[i], 12)) << "request " << i;
+  }
+  EXPECT_GT(e.stats().decode_rows, e.stats().decode_steps);  // some steps really carried several sequences
+}
+
+TEST_F(EngineTest, PrefixCacheReuseGivesTheSameTokens) {
+  EngineOptions o;
+  o.max_parallel = 2;
+  o.context = 128;
+  o.page_tokens = 4;
+  Engine e(*model_, o);
+  std::vector<int32_t> system(21);
+  for (size_t i = 0; i < system.size(); ++i) system[i] = int32_t(i * 7 % 600);
+  std::vector<int32_t> p1 = system, p2 = system;
+  p1.push_back(100);
+  p2.push_back(300);
+  EXPECT_EQ(submit(e, p1, 8)->get_future().get().tokens, alone(p1, 8));
+  EXPECT_EQ(submit(e, p2, 8)->get_future().get().tokens, alone(p2, 8));
+  EXPECT_EQ(e.stats().cached_prompt_tokens, 20);  // five full pages of the shared prefix were not recomputed
+}
+
+TEST_F(EngineTest, CancelFreesTheSlot) {
+  EngineOptions o;
+  o.max_parallel = 1;
+  o.context = 2048;
+  Engine e(*model_, o);
+  std::shared_ptr<Engine::Job> job;
+  auto long_one = submit(e, {0, 1, 2}, 2000, &job);
+  e.cancel(job);
+  EXPECT_EQ(long_one->get_future().get().reason, "cancelled");
+  EXPECT_EQ(submit(e, {0, 5}, 3)->get_future().get().tokens.size(), 3u);  // the slot is free again
+}
+
+TEST_F(EngineTest, FullQueueRefuses) {
+  EngineOptions o;
+  o.max_parallel = 1;
+  o.queue_max = 1;
+  o.context = 4096;
+  Engine e(*model_, o);
+  std::shared_ptr<Engine::Job> a, b;
+  auto pa = submit(e, {0, 1}, 4000, &a);
+  // Wait until the first request left the queue, then fill the one queue slot.
+  while (e.stats().active == 0) std::this_thread::yield();
+  auto pb = submit(e, {0, 2}, 4000, &b);
+  EngineRequest extra;
+  extra.prompt = {0, 3};
+  EXPECT_EQ(e.submit(std::move(extra)), nullptr);
+  e.cancel(a);
+  e.cancel(b);
+  pa->get_future().get();
+  pb->get_future().get();
+}
+
+}  // namespace
+}  // namespace r1
