@@ -1,5 +1,6 @@
 #include "quant/weight.h"
 
+#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "kernels/cpu/dot.h"
 #include "kernels/ops.h"
 
 namespace r1 {
@@ -76,17 +78,68 @@ Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, 
   return w;
 }
 
+float Weight::dot_row(int64_t r, const float* x) const {
+  switch (dtype) {
+    case DType::F32: return cpu::dot_f32(reinterpret_cast<const float*>(data) + r * cols, x, cols);
+    case DType::BF16: return cpu::dot_bf16(reinterpret_cast<const uint16_t*>(data) + r * cols, x, cols);
+    case DType::F16: return cpu::dot_f16(reinterpret_cast<const uint16_t*>(data) + r * cols, x, cols);
+    case DType::F8_E4M3: {
+      const int64_t scols = (cols + block_in - 1) / block_in;
+      return cpu::dot_fp8(data + r * cols, scale_inv + (r / block_out) * scols, block_in, x, cols);
+    }
+    default:
+      throw Error("weight '" + name + "': unsupported dtype " + dtype_tag(dtype));
+  }
+}
+
+namespace {
+
+constexpr int64_t kGemmMinRows = 4;   // inputs from which dequantize + sgemm beats per-row dot kernels
+constexpr int64_t kGemmBlock = 64;    // weight rows dequantized per sgemm call
+
+void ensure_single_threaded_blas() {
+  static const bool once = [] {
+    openblas_set_num_threads(1);  // parallelism comes from OpenMP over row blocks
+    return true;
+  }();
+  (void)once;
+}
+
+}  // namespace
+
 void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y) {
   const int64_t n = r1 - r0;
   // Threads only pay off for enough work: a barrier costs microseconds, and far more when the other core is busy.
   const bool par = n * w.cols * std::max<int64_t>(T, 1) >= (int64_t(1) << 16);
+  if (T < kGemmMinRows || w.dtype == DType::F32) {
+    if (w.dtype == DType::F32 && T >= kGemmMinRows) {  // f32 weights: sgemm straight on the mapped rows
+      ensure_single_threaded_blas();
+      const float* W = reinterpret_cast<const float*>(w.data);
+      const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t b = 0; b < nb; ++b) {
+        const int64_t rb = r0 + b * kGemmBlock, m = std::min(kGemmBlock, r1 - rb);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(T), int(m), int(w.cols), 1.0f, x, int(w.cols),
+                    W + rb * w.cols, int(w.cols), 0.0f, y + (rb - r0), int(n));
+      }
+      return;
+    }
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t t = 0; t < T; ++t) y[t * n + (r - r0)] = w.dot_row(r, x + t * w.cols);
+    return;
+  }
+  ensure_single_threaded_blas();
+  const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
 #pragma omp parallel if (par)
   {
-    std::vector<float> row(size_t(w.cols));
+    std::vector<float> buf(static_cast<size_t>(kGemmBlock * w.cols));
 #pragma omp for schedule(static)
-    for (int64_t r = r0; r < r1; ++r) {
-      w.dequant_row(r, row.data());
-      for (int64_t t = 0; t < T; ++t) y[t * n + (r - r0)] = ops::dot(row.data(), x + t * w.cols, w.cols);
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t rb = r0 + b * kGemmBlock, m = std::min(kGemmBlock, r1 - rb);
+      for (int64_t i = 0; i < m; ++i) w.dequant_row(rb + i, &buf[size_t(i * w.cols)]);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(T), int(m), int(w.cols), 1.0f, x, int(w.cols),
+                  buf.data(), int(w.cols), 0.0f, y + (rb - r0), int(n));
     }
   }
 }

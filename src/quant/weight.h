@@ -22,8 +22,10 @@ struct Weight {
   std::string name;
 
   bool empty() const { return data == nullptr; }
-  // Writes row r of W, dequantized to f32, into out[cols].
+  // Writes row r of W, dequantized to f32, into out[cols]. (The readable twin of dot_row.)
   void dequant_row(int64_t r, float* out) const;
+  // Row r of W dotted with x[cols], straight from the stored format (AVX2 kernels in kernels/cpu).
+  float dot_row(int64_t r, const float* x) const;
   // Bytes the weight occupies (with its scales).
   int64_t nbytes() const;
 };
@@ -34,6 +36,8 @@ Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, 
                    int64_t block_out = 128, int64_t block_in = 128);
 
 // y (T, rows) = x (T, cols) @ W^T. Reads every weight row once for all T inputs. Multithreaded (OpenMP).
+// Few rows of x (decode): per-row dot kernels on the stored format. Many (prefill): blocks of rows are
+// dequantized to f32 and multiplied with OpenBLAS sgemm.
 void linear(const Weight& w, const float* x, int64_t T, float* y);
 
 // The same, computing only output rows [r0, r1) into y (T, r1 - r0).

@@ -1,0 +1,16 @@
+// AVX2 + FMA (+ F16C) dot products between one weight row, stored in a checkpoint format, and an f32
+// activation vector. Each has a plain twin: Weight::dequant_row followed by ops::dot (kernels/ref).
+#pragma once
+
+#include <cstdint>
+
+namespace r1::cpu {
+
+float dot_f32(const float* w, const float* x, int64_t n);
+float dot_bf16(const uint16_t* w, const float* x, int64_t n);
+float dot_f16(const uint16_t* w, const float* x, int64_t n);
+// FP8 e4m3 row with one scale per `block` columns (scale[j / block]). The NaN codes 0x7F/0xFF, which no
+// checkpoint contains, decode as 480 here (the reference decodes NaN).
+float dot_fp8(const uint8_t* w, const float* scale, int64_t block, const float* x, int64_t n);
+
+}  // namespace r1::cpu
