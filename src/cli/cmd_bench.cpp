@@ -1,0 +1,81 @@
+// r1 bench: prompt processing and decode speed with llama-bench's definitions:
+//   pp N: one forward pass over N prompt tokens (from an empty cache), tokens/s = N / time;
+//   tg N: N tokens decoded one at a time from an empty cache, tokens/s = N / time.
+// Each test is repeated; the median and the spread are printed (markdown, or JSON with --json).
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "core/rng.h"
+#include "model/param_count.h"
+#include "runtime/kv_cache.h"
+
+namespace r1::cli {
+
+Action add_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Prompt-processing (pp) and decode (tg) tokens/s, llama-bench style");
+  struct Opts { std::string model; int64_t p = 512, n = 128; int threads = 0, reps = 3; bool json = false; };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
+  cmd->add_option("-p,--n-prompt", o->p, "Prompt tokens for the pp test (0: skip)")->default_val(512);
+  cmd->add_option("-n,--n-gen", o->n, "Generated tokens for the tg test (0: skip)")->default_val(128);
+  cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
+  cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->default_val(3);
+  cmd->add_flag("--json", o->json, "Print JSON lines instead of a table");
+  return [o]() {
+    set_threads(o->threads);
+    const Model m(o->model);
+    const ModelConfig& c = m.config();
+    Rng rng(1234);
+    auto random_tokens = [&](int64_t n) {
+      std::vector<int32_t> t(static_cast<size_t>(n));
+      for (auto& v : t) v = int32_t(rng.next() % uint64_t(c.vocab_size));
+      return t;
+    };
+    std::vector<float> logits(static_cast<size_t>(c.vocab_size));
+    using clock = std::chrono::steady_clock;
+    auto run = [&](const char* name, int64_t n, bool prompt) {
+      if (n <= 0) return;
+      std::vector<double> tps;
+      for (int r = 0; r < o->reps + 1; ++r) {  // the first run warms caches and page mappings; not counted
+        const std::vector<int32_t> toks = random_tokens(n);
+        LatentKVCache cache(c, n);
+        const auto t0 = clock::now();
+        if (prompt) {
+          m.forward(toks.data(), n, 0, cache, logits.data());
+        } else {
+          for (int64_t i = 0; i < n; ++i) m.forward(&toks[size_t(i)], 1, i, cache, logits.data());
+        }
+        const double s = std::chrono::duration<double>(clock::now() - t0).count();
+        if (r > 0) tps.push_back(double(n) / s);
+      }
+      std::sort(tps.begin(), tps.end());
+      const double med = tps[tps.size() / 2];
+      double var = 0.0, mean = 0.0;
+      for (double v : tps) mean += v / double(tps.size());
+      for (double v : tps) var += (v - mean) * (v - mean) / double(tps.size());
+      const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+      if (o->json)
+        std::printf("{\"model\":\"%s\",\"test\":\"%s%lld\",\"threads\":%d,\"tokens_per_second\":%.3f,\"stddev\":%.3f,\"repetitions\":%d}\n",
+                    o->model.c_str(), name, (long long)n, threads, med, std::sqrt(var), o->reps);
+      else
+        std::printf("| %s | %d | %s%lld | %.2f ± %.2f |\n", o->model.c_str(), threads, name, (long long)n, med, std::sqrt(var));
+      std::fflush(stdout);
+    };
+    if (!o->json) {
+      const ParamCount pc = count_params(c);
+      std::printf("model: %s, %lld layers, %.1f M active of %.1f M parameters, weights %s\n\n", c.architecture.c_str(),
+                  (long long)c.n_layers, double(pc.active) / 1e6, double(pc.total) / 1e6, dtype_tag(m.weights().layers[0].attn.wkv_a.dtype));
+      std::printf("| model | threads | test | tokens/s (median ± sd) |\n|---|---|---|---|\n");
+    }
+    run("pp", o->p, true);
+    run("tg", o->n, false);
+    return 0;
+  };
+}
+
+}  // namespace r1::cli
