@@ -9,8 +9,9 @@
 
 namespace r1 {
 
-std::string safetensors_bytes(const std::vector<const OwnedTensor*>& tensors,
-                              const std::map<std::string, std::string>& metadata) {
+namespace {
+
+std::string header_bytes(const std::vector<const OwnedTensor*>& tensors, const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header;
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t off = 0;
@@ -21,12 +22,27 @@ std::string safetensors_bytes(const std::vector<const OwnedTensor*>& tensors,
   std::string h = header.dump();
   while ((8 + h.size()) % 8) h.push_back(' ');  // keep the data area 8-byte aligned
   std::string out;
-  out.reserve(8 + h.size() + off);
   const uint64_t n = h.size();
   for (int i = 0; i < 8; ++i) out.push_back(char((n >> (8 * i)) & 0xff));
-  out += h;
+  return out + h;
+}
+
+}  // namespace
+
+std::string safetensors_bytes(const std::vector<const OwnedTensor*>& tensors,
+                              const std::map<std::string, std::string>& metadata) {
+  std::string out = header_bytes(tensors, metadata);
   for (const OwnedTensor* t : tensors) out.append(reinterpret_cast<const char*>(t->bytes.data()), t->bytes.size());
   return out;
+}
+
+void write_safetensors(const std::string& path, const std::vector<const OwnedTensor*>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  write_file_atomic(path, [&](const ByteSink& sink) {
+    const std::string h = header_bytes(tensors, metadata);
+    sink(h.data(), h.size());
+    for (const OwnedTensor* t : tensors) sink(t->bytes.data(), t->bytes.size());
+  });
 }
 
 void write_checkpoint_tensors(const std::string& dir, const std::vector<OwnedTensor>& tensors, int shards,
@@ -36,7 +52,7 @@ void write_checkpoint_tensors(const std::string& dir, const std::vector<OwnedTen
   if (shards == 1) {
     std::vector<const OwnedTensor*> all;
     for (const auto& t : tensors) all.push_back(&t);
-    write_file_atomic(dir + "/model.safetensors", safetensors_bytes(all, metadata));
+    write_safetensors(dir + "/model.safetensors", all, metadata);
     return;
   }
   uint64_t total = 0;
@@ -55,7 +71,7 @@ void write_checkpoint_tensors(const std::string& dir, const std::vector<OwnedTen
     char name[64];
     std::snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, shards);
     for (const OwnedTensor* t : parts[size_t(s)]) wm[t->name] = name;
-    write_file_atomic(dir + "/" + name, safetensors_bytes(parts[size_t(s)], metadata));
+    write_safetensors(dir + "/" + name, parts[size_t(s)], metadata);
   }
   index["weight_map"] = wm;
   write_file_atomic(dir + "/model.safetensors.index.json", index.dump(2) + "\n");

@@ -21,6 +21,9 @@ struct OwnedTensor {
 // Serialises tensors (in the given order) into one safetensors image.
 std::string safetensors_bytes(const std::vector<const OwnedTensor*>& tensors,
                               const std::map<std::string, std::string>& metadata);
+// Writes that image to `path` atomically, streaming the tensors (no copy of the whole file in memory).
+void write_safetensors(const std::string& path, const std::vector<const OwnedTensor*>& tensors,
+                       const std::map<std::string, std::string>& metadata);
 
 // Writes DIR/model.safetensors (shards == 1) or DIR/model-0000i-of-0000N.safetensors + the index.
 // Tensors are assigned to shards in order, each shard taking about 1/N of the bytes.

@@ -127,6 +127,26 @@ ojson named_config(const std::string& name) {
     c["max_position_embeddings"] = 163840;
     return c;
   }
+  if (name == "v2-lite-8l") {  // DeepSeek-V2-Lite's published shape, 8 of its 27 layers: the benchmark model
+    c["hidden_size"] = 2048;
+    c["intermediate_size"] = 10944;
+    c["moe_intermediate_size"] = 1408;
+    c["num_hidden_layers"] = 8;
+    c["num_attention_heads"] = 16;
+    c["num_key_value_heads"] = 16;
+    c["q_lora_rank"] = nullptr;
+    c["kv_lora_rank"] = 512;
+    c["qk_nope_head_dim"] = 128;
+    c["qk_rope_head_dim"] = 64;
+    c["v_head_dim"] = 128;
+    c["n_routed_experts"] = 64;
+    c["n_shared_experts"] = 2;
+    c["num_experts_per_tok"] = 6;
+    c["vocab_size"] = 102400;  // bos/eos stay 0/1: the ids of the byte-level tokenizer r1 init writes
+    c["rope_scaling"]["original_max_position_embeddings"] = 4096;
+    c["max_position_embeddings"] = 163840;
+    return c;
+  }
   std::string known;
   for (const auto& n : init_config_names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown config name '" + name + "' (known: " + known + ")");
@@ -219,7 +239,7 @@ void emit_block(Emitter& e, const ModelConfig& c, int64_t i, bool moe) {
 
 }  // namespace
 
-std::vector<std::string> init_config_names() { return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3"}; }
+std::vector<std::string> init_config_names() { return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3", "v2-lite-8l"}; }
 
 std::string init_config_json(const std::string& name, bool fp8) {
   ojson c = named_config(name);
