@@ -98,6 +98,13 @@ Tokenizer::Tokenizer(const std::string& dir) {
   pre_ = make_pre_tokenizer(j.value("pre_tokenizer", json()), path);
   if (j.contains("decoder") && !j["decoder"].is_null() && j["decoder"].value("type", "") != "ByteLevel")
     throw Error(path + ": decoder '" + j["decoder"].value("type", "?") + "' is not supported (only ByteLevel)");
+  if (j.contains("post_processor") && !j["post_processor"].is_null()) {
+    // Applied by Hugging Face only with add_special_tokens; r1's encode() is tokenizer.json's plain encoding and
+    // adds BOS on request (--add-bos), as tokenizer_config.json's add_bos_token asks. Known kinds are accepted.
+    const std::string pp = j["post_processor"].value("type", "");
+    if (pp != "ByteLevel" && pp != "TemplateProcessing" && pp != "Sequence" && pp != "BertProcessing" && pp != "RobertaProcessing")
+      throw Error(path + ": post_processor '" + pp + "' is not supported");
+  }
   added_.load(j.value("added_tokens", json::array()), path);
 
   for (const auto& [s, id] : bpe_->vocab()) vocab_size_ = std::max(vocab_size_, id + 1);
