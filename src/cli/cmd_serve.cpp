@@ -13,8 +13,9 @@ Action add_serve(CLI::App& app) {
   cmd->add_option("--port", o->s.port, "TCP port")->default_val(8080);
   cmd->add_option("--api-key", o->s.api_key, "Require 'Authorization: Bearer KEY' on every /v1 request");
   cmd->add_option("--parallel", o->s.parallel, "Sequences decoded together (continuous batching)")->default_val(4);
-  cmd->add_option("--ctx", o->s.ctx, "Context length per sequence, in tokens")->default_val(4096);
-  cmd->add_option("--queue", o->s.queue, "Waiting requests before the server answers 503")->default_val(64);
+  cmd->add_option("--ctx", o->s.ctx, "Context length per sequence, in tokens (0: min(4096, the model's maximum))")
+      ->default_val(0);
+  cmd->add_option("--queue", o->s.queue, "Requests waiting for a busy slot before the server answers 503")->default_val(64);
   cmd->add_option("--model-id", o->s.model_id, "Model name clients must send (default: the folder's name)");
   cmd->add_option("-t,--threads", o->threads, "Compute threads (0: all cores)")->default_val(0);
   return [o]() {

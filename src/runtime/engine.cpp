@@ -1,5 +1,6 @@
 #include "runtime/engine.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.h"
@@ -33,7 +34,9 @@ std::shared_ptr<Engine::Job> Engine::submit(EngineRequest r) {
   auto j = std::make_shared<Job>(std::move(r));
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (stopping_ || int64_t(queue_.size()) >= opt_.queue_max) {
+    // Requests that will get a free slot at the next step do not count against the waiting room.
+    const int64_t free_slots = std::max<int64_t>(0, opt_.max_parallel - int64_t(active_.size()));
+    if (stopping_ || int64_t(queue_.size()) - free_slots >= opt_.queue_max) {
       ++stats_.rejected;
       return nullptr;
     }
@@ -47,6 +50,17 @@ std::shared_ptr<Engine::Job> Engine::submit(EngineRequest r) {
 void Engine::cancel(const std::shared_ptr<Job>& j) {
   if (!j) return;
   j->cancelled = true;
+  bool was_queued = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it)
+      if (*it == j) {
+        queue_.erase(it);
+        was_queued = true;
+        break;
+      }
+  }
+  if (was_queued && j->req.on_done) j->req.on_done("cancelled", 0, "");  // frees its queue place now
   cv_.notify_one();
 }
 

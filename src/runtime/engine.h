@@ -24,7 +24,7 @@ namespace r1 {
 struct EngineOptions {
   int64_t max_parallel = 4;   // sequences decoded together
   int64_t context = 4096;     // positions per sequence
-  int64_t queue_max = 64;     // waiting requests beyond which submit() refuses
+  int64_t queue_max = 64;     // requests waiting for a busy slot beyond which submit() refuses
   int64_t pages = 0;          // pool size in pages; 0: enough for max_parallel full contexts (+ prefix cache)
   int64_t page_tokens = 16;
 };

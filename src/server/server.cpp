@@ -2,12 +2,16 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+#include <algorithm>
 
 #include "core/error.h"
 #include "model/transformer.h"
@@ -149,36 +153,64 @@ void handle_generate(App& app, const httplib::Request& req, httplib::Response& r
   const char* object = chat ? "chat.completion" : "text_completion";
   const int64_t created = now_s();
   const int64_t n_prompt = int64_t(ids.size());
+  Engine* engine = &app.engine;
   if (!g.stream) {
-    std::deque<Delta> d;
-    std::string content, reasoning;
-    while (session->next(&d))
-      for (const auto& x : d) {
-        content += x.content;
-        reasoning += x.reasoning;
-      }
-    if (session->finish_reason() == "error") {
-      ++app.errors;
-      return send_error(res, {500, "generation failed: " + session->error(), "server_error", "", "internal_error"});
-    }
-    json choice = {{"index", 0}};
-    if (chat) {
-      json msg = {{"role", "assistant"}, {"content", content}};
-      if (!reasoning.empty()) msg["reasoning_content"] = reasoning;
-      choice["message"] = msg;
-    } else {
-      choice["text"] = content + reasoning;
-      choice["logprobs"] = nullptr;
-    }
-    choice["finish_reason"] = finish_reason_json(session->finish_reason());
-    json out = {{"id", id}, {"object", object}, {"created", created}, {"model", app.opt.model_id},
-                {"choices", json::array({choice})}, {"usage", usage_json(n_prompt, session->completion_tokens())}};
-    res.set_content(out.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    // The JSON is written when generation ends; until then a space every half second (JSON allows leading
+    // white space) tells us whether the client is still there, so an abandoned request frees its slot.
+    res.set_chunked_content_provider(
+        "application/json",
+        [=, model_id = app.opt.model_id, &app](size_t, httplib::DataSink& sink) {
+          std::deque<Delta> d;
+          std::string content, reasoning;
+          for (;;) {
+            const Session::Next n = session->next(&d, std::chrono::milliseconds(500));
+            if (n == Session::Next::Done) break;
+            if (n == Session::Next::Idle) {
+              if (!sink.write(" ", 1)) {
+                engine->cancel(job);
+                return false;
+              }
+              continue;
+            }
+            for (const auto& x : d) {
+              content += x.content;
+              reasoning += x.reasoning;
+            }
+            d.clear();
+          }
+          const std::string reason = session->finish_reason();
+          std::string body;
+          if (reason == "error" || reason == "cancelled") {
+            ++app.errors;
+            body = reason == "error"
+                       ? ApiError{500, "generation failed: " + session->error(), "server_error", "", "internal_error"}.body()
+                       : ApiError{503, "the request was cancelled (the server is shutting down)", "server_error", "", "cancelled"}.body();
+          } else {
+            json choice = {{"index", 0}};
+            if (chat) {
+              json msg = {{"role", "assistant"}, {"content", content}};
+              if (!reasoning.empty()) msg["reasoning_content"] = reasoning;
+              choice["message"] = msg;
+            } else {
+              choice["text"] = content + reasoning;
+              choice["logprobs"] = nullptr;
+            }
+            choice["finish_reason"] = finish_reason_json(reason);
+            json out = {{"id", id}, {"object", object}, {"created", created}, {"model", model_id},
+                        {"choices", json::array({choice})}, {"usage", usage_json(n_prompt, session->completion_tokens())}};
+            body = out.dump(-1, ' ', false, json::error_handler_t::replace);
+          }
+          sink.write(body.data(), body.size());
+          sink.done();
+          return true;
+        },
+        [=](bool success) {
+          if (!success) engine->cancel(job);
+        });
     return;
   }
   const std::string chunk_object = chat ? "chat.completion.chunk" : "text_completion";
   const bool include_usage = g.include_usage;
-  Engine* engine = &app.engine;
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
@@ -195,17 +227,27 @@ void handle_generate(App& app, const httplib::Request& req, httplib::Response& r
           return false;
         }
         std::deque<Delta> d;
-        while (session->next(&d)) {
-          for (const auto& x : d)
-            if (!send(frame(json::array({choice_delta(chat, &x, nullptr, false)})))) {
-              engine->cancel(job);  // the client went away: free the slot now
-              return false;
-            }
+        for (;;) {
+          const Session::Next n = session->next(&d, std::chrono::milliseconds(250));
+          if (n == Session::Next::Done) break;
+          // While waiting (queued, or a long prefill) an SSE comment probes the client; clients ignore it.
+          const bool ok = n == Session::Next::Idle ? sink.write(": keep-alive\n\n", 14) : [&] {
+            for (const auto& x : d)
+              if (!send(frame(json::array({choice_delta(chat, &x, nullptr, false)})))) return false;
+            return true;
+          }();
+          if (!ok) {
+            engine->cancel(job);  // the client went away: free the slot (or the queue place) now
+            return false;
+          }
           d.clear();
         }
         const std::string reason = session->finish_reason();
-        if (reason == "error") {
-          const std::string s = "data: " + ApiError{500, "generation failed: " + session->error(), "server_error", "", "internal_error"}.body() + "\n\n";
+        if (reason == "error" || reason == "cancelled") {
+          const ApiError e = reason == "error"
+                                 ? ApiError{500, "generation failed: " + session->error(), "server_error", "", "internal_error"}
+                                 : ApiError{503, "the request was cancelled (the server is shutting down)", "server_error", "", "cancelled"};
+          const std::string s = "data: " + e.body() + "\n\n";
           sink.write(s.data(), s.size());
         } else {
           send(frame(json::array({choice_delta(chat, nullptr, &reason, false)})));
@@ -253,18 +295,26 @@ std::string metrics_text(App& app) {
 }  // namespace
 
 int serve(const std::string& model_dir, ServerOptions o) {
-  // Signals are taken by one thread with sigwait; block them before any other thread starts.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  // SIGINT/SIGTERM may land on any thread (OpenBLAS starts its own before main): the handler only writes a
+  // byte to a pipe, and a watcher thread does the shutdown.
+  static int sig_pipe[2] = {-1, -1};
+  require(::pipe(sig_pipe) == 0, "cannot create a pipe for signal handling");
+  struct sigaction sa {};
+  sa.sa_handler = [](int s) {
+    const char c = char(s);
+    [[maybe_unused]] const ssize_t n = ::write(sig_pipe[1], &c, 1);
+  };
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   const Model model(model_dir);
   const tok::Tokenizer tok(model_dir);
   if (o.model_id.empty()) o.model_id = std::filesystem::path(model_dir).lexically_normal().filename().string();
   if (o.model_id.empty()) o.model_id = std::filesystem::path(model_dir).lexically_normal().parent_path().filename().string();
+  if (o.ctx == 0) o.ctx = std::min<int64_t>(4096, model.config().max_seq_len);
   require(o.ctx >= 2 && o.ctx <= model.config().max_seq_len,
           "--ctx must be between 2 and max_position_embeddings (" + std::to_string(model.config().max_seq_len) + ")");
   EngineOptions eo;
@@ -297,13 +347,16 @@ int serve(const std::string& model_dir, ServerOptions o) {
     }
   });
   svr.set_payload_max_length(64 << 20);
+  svr.set_tcp_nodelay(true);
+  svr.set_keep_alive_max_count(100000);  // httplib's default (5 requests) makes pooled clients hit closed sockets
+  svr.set_keep_alive_timeout(2);  // idle connections close soon: shutdown waits for them  // stream tokens as they come, not in 40 ms Nagle batches
   if (!svr.bind_to_port(o.host, o.port)) throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port));
 
-  std::atomic<bool> got_signal{false};
   std::thread sig([&] {
-    int s = 0;
-    sigwait(&sigs, &s);
-    got_signal = true;
+    char s = 0;
+    while (::read(sig_pipe[0], &s, 1) < 0 && errno == EINTR) {
+    }
+    if (s == 0) return;  // woken by serve() itself: the listener failed
     std::fprintf(stderr, "r1 serve: %s received, stopping\n", s == SIGINT ? "SIGINT" : "SIGTERM");
     engine.shutdown(/*drain=*/false);  // in-flight requests end as cancelled; their streams are closed
     svr.stop();
@@ -312,7 +365,8 @@ int serve(const std::string& model_dir, ServerOptions o) {
                o.port, (long long)o.parallel, (long long)o.ctx);
   svr.listen_after_bind();
   // listen returned: either a signal stopped it (the thread is done) or the server failed.
-  if (!got_signal) pthread_kill(sig.native_handle(), SIGTERM);  // listen failed: wake the signal thread
+  const char zero = 0;
+  [[maybe_unused]] const ssize_t n = ::write(sig_pipe[1], &zero, 1);  // wakes the watcher if no signal came
   sig.join();
   return 0;
 }

@@ -13,8 +13,8 @@ struct ServerOptions {
   int port = 8080;
   std::string api_key;             // empty: no authentication
   int64_t parallel = 4;            // sequences decoded together
-  int64_t ctx = 4096;              // context per sequence
-  int64_t queue = 64;              // waiting requests beyond which the server answers 503
+  int64_t ctx = 0;                 // context per sequence; 0: min(4096, max_position_embeddings)
+  int64_t queue = 64;              // requests waiting for a busy slot beyond which the server answers 503
   std::string model_id;            // name clients use; default: the model folder's name
 };
 

@@ -40,13 +40,13 @@ void Session::on_done(const std::string& reason, int64_t completion_tokens, cons
   cv_.notify_all();
 }
 
-bool Session::next(std::deque<Delta>* out) {
+Session::Next Session::next(std::deque<Delta>* out, std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return done_ || !pending_.empty(); });
-  if (pending_.empty()) return false;
+  if (!cv_.wait_for(l, wait, [&] { return done_ || !pending_.empty(); })) return Next::Idle;
+  if (pending_.empty()) return Next::Done;
   out->swap(pending_);
   pending_.clear();
-  return true;
+  return Next::Data;
 }
 
 bool Session::done() const {

@@ -2,6 +2,7 @@
 // sequences, reasoning split) and hands them to the HTTP thread that waits on it.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -27,8 +28,10 @@ class Session {
   bool on_token(int32_t id);
   void on_done(const std::string& reason, int64_t completion_tokens, const std::string& error);
 
-  // HTTP side: waits for the next deltas (or the end); returns false once everything was taken and done.
-  bool next(std::deque<Delta>* out);
+  // HTTP side: waits up to `wait` for the next deltas. Data: *out holds them; Idle: nothing yet (the caller
+  // can probe its client); Done: everything was taken and the request has ended.
+  enum class Next { Data, Idle, Done };
+  Next next(std::deque<Delta>* out, std::chrono::milliseconds wait);
   bool done() const;
   std::string finish_reason() const;  // "stop" | "length" | "cancelled" | "error"
   std::string error() const;
