@@ -57,8 +57,14 @@ void write_byte_tokenizer(const std::string& dir, int64_t vocab_size) {
     for (char b = 'a'; b <= 'z'; ++b) add_merge(std::string(1, a), std::string(1, b));
   for (char a = '0'; a <= '9'; ++a)
     for (char b = '0'; b <= '9'; ++b) add_merge(std::string(1, a), std::string(1, b));
-  // A larger model vocabulary than merges to fill it is fine: ids past the tokenizer's are never produced by
-  // encoding and are skipped by decoding (as Hugging Face does for padded vocabularies).
+  // Ids the merges do not fill become placeholder tokens (as in DeepSeek's own padded vocabularies), so every
+  // id a model can emit has text.
+  for (; next < vocab_size; ++next) {
+    const std::string content = "<｜place▁holder▁no▁" + std::to_string(next) + "｜>";
+    vocab[content] = next;
+    added.push_back({{"id", next}, {"content", content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                     {"normalized", false}, {"special", false}});
+  }
   ojson tok = {
       {"version", "1.0"},
       {"truncation", nullptr},

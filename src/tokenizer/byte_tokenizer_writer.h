@@ -9,7 +9,7 @@
 namespace r1::tok {
 
 // Ids: 0 <｜begin▁of▁sentence｜>, 1 <｜end▁of▁sentence｜>, 2 <｜▁pad▁｜>, 3 <｜User｜>, 4 <｜Assistant｜>,
-// 5 <think>, 6 </think>, then bytes from 7; vocab_size must be at least 263 (at most ~1000 ids get filled).
+// 5 <think>, 6 </think>, then bytes from 7, merges, and placeholder tokens up to vocab_size (at least 263).
 void write_byte_tokenizer(const std::string& dir, int64_t vocab_size);
 
 // r1's own chat template in DeepSeek-V3's format (system prompt first, <｜User｜>/<｜Assistant｜> turns,
