@@ -134,6 +134,7 @@ async function streamChat(base, modelId, { prompt, seed, maxTokens, temperature,
       while ((k = buf.indexOf('\n\n')) >= 0) {
         const ev = buf.slice(0, k);
         buf = buf.slice(k + 2);
+        if (ev.startsWith(':')) continue;  // SSE comment (the server's keep-alive while a request waits)
         if (!ev.startsWith('data: ')) { out.error = `bad SSE event ${JSON.stringify(ev.slice(0, 80))}`; continue; }
         const data = ev.slice(6);
         if (data === '[DONE]') { out.done = true; continue; }

@@ -92,9 +92,23 @@ float Weight::dot_row(int64_t r, const float* x) const {
   }
 }
 
+void Weight::dot_row4(int64_t r, const float* const* x, int nx, float* out) const {
+  switch (dtype) {
+    case DType::F32: return cpu::dot4_f32(reinterpret_cast<const float*>(data) + r * cols, x, nx, cols, out);
+    case DType::BF16: return cpu::dot4_bf16(reinterpret_cast<const uint16_t*>(data) + r * cols, x, nx, cols, out);
+    case DType::F16: return cpu::dot4_f16(reinterpret_cast<const uint16_t*>(data) + r * cols, x, nx, cols, out);
+    case DType::F8_E4M3: {
+      const int64_t scols = (cols + block_in - 1) / block_in;
+      return cpu::dot4_fp8(data + r * cols, scale_inv + (r / block_out) * scols, block_in, x, nx, cols, out);
+    }
+    default:
+      throw Error("weight '" + name + "': unsupported dtype " + dtype_tag(dtype));
+  }
+}
+
 namespace {
 
-constexpr int64_t kGemmMinRows = 4;   // inputs from which dequantize + sgemm beats per-row dot kernels
+constexpr int64_t kGemmMinRows = 16;  // inputs from which dequantize + sgemm beats the 4-wide dot kernels
 constexpr int64_t kGemmBlock = 64;    // weight rows dequantized per sgemm call
 
 void ensure_single_threaded_blas() {
@@ -124,9 +138,43 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
       }
       return;
     }
+    if (w.dtype == DType::BF16 && T > 1) {  // two rows x four inputs per step of the hot loop
+      const uint16_t* W = reinterpret_cast<const uint16_t*>(w.data);
+      const int64_t pairs = (n + 1) / 2;
 #pragma omp parallel for schedule(static) if (par)
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t t = 0; t < T; ++t) y[t * n + (r - r0)] = w.dot_row(r, x + t * w.cols);
+      for (int64_t p = 0; p < pairs; ++p) {
+        const int64_t r = r0 + 2 * p;
+        for (int64_t t0 = 0; t0 < T; t0 += 4) {
+          const int nx = int(std::min<int64_t>(4, T - t0));
+          const float* xs[4];
+          float o0[4], o1[4];
+          for (int k = 0; k < nx; ++k) xs[k] = x + (t0 + k) * w.cols;
+          if (r + 1 < r1) {
+            cpu::dot2x4_bf16(W + r * w.cols, W + (r + 1) * w.cols, xs, nx, w.cols, o0, o1);
+            for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r + 1 - r0)] = o1[k];
+          } else {
+            w.dot_row4(r, xs, nx, o0);
+          }
+          for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r - r0)] = o0[k];
+        }
+      }
+      return;
+    }
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t r = r0; r < r1; ++r) {
+      if (T == 1) {
+        y[r - r0] = w.dot_row(r, x);
+        continue;
+      }
+      for (int64_t t0 = 0; t0 < T; t0 += 4) {  // up to 4 inputs per load of the row
+        const int nx = int(std::min<int64_t>(4, T - t0));
+        const float* xs[4];
+        float out[4];
+        for (int k = 0; k < nx; ++k) xs[k] = x + (t0 + k) * w.cols;
+        w.dot_row4(r, xs, nx, out);
+        for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r - r0)] = out[k];
+      }
+    }
     return;
   }
   ensure_single_threaded_blas();

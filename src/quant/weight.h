@@ -26,6 +26,8 @@ struct Weight {
   void dequant_row(int64_t r, float* out) const;
   // Row r of W dotted with x[cols], straight from the stored format (AVX2 kernels in kernels/cpu).
   float dot_row(int64_t r, const float* x) const;
+  // Row r dotted with nx <= 4 vectors x[k] at once (one load of the row): out[k].
+  void dot_row4(int64_t r, const float* const* x, int nx, float* out) const;
   // Bytes the weight occupies (with its scales).
   int64_t nbytes() const;
 };

@@ -13,4 +13,14 @@ float dot_f16(const uint16_t* w, const float* x, int64_t n);
 // checkpoint contains, decode as 480 here (the reference decodes NaN).
 float dot_fp8(const uint8_t* w, const float* scale, int64_t block, const float* x, int64_t n);
 
+// The same row against up to 4 activation vectors at once (batched decode): the row is loaded and converted
+// once for all of them. out[k] = w . x[k], k < nx <= 4.
+void dot4_f32(const float* w, const float* const* x, int nx, int64_t n, float* out);
+void dot4_bf16(const uint16_t* w, const float* const* x, int nx, int64_t n, float* out);
+void dot4_f16(const uint16_t* w, const float* const* x, int nx, int64_t n, float* out);
+// Two consecutive BF16 rows against up to 4 vectors (the hot loop of batched decode).
+void dot2x4_bf16(const uint16_t* w0, const uint16_t* w1, const float* const* x, int nx, int64_t n, float* out0,
+                 float* out1);
+void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* const* x, int nx, int64_t n, float* out);
+
 }  // namespace r1::cpu

@@ -92,4 +92,94 @@ float dot_fp8(const uint8_t* w, const float* scale, int64_t block, const float* 
   return total;
 }
 
+namespace {
+
+// Row [b0, b1) of w (loaded 8 at a time by `load`) against nx vectors; adds the block sums into out[k]*scale.
+template <int NX, typename Load, typename Scalar>
+void dot_block(Load load, Scalar scalar, const float* const* x, int64_t b0, int64_t b1, float scale, float* out) {
+  __m256 acc[NX];
+  for (int k = 0; k < NX; ++k) acc[k] = _mm256_setzero_ps();
+  int64_t i = b0;
+  for (; i + 8 <= b1; i += 8) {
+    const __m256 wv = load(i);
+    for (int k = 0; k < NX; ++k) acc[k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i), acc[k]);
+  }
+  for (int k = 0; k < NX; ++k) {
+    float s = hsum(acc[k]);
+    for (int64_t j = i; j < b1; ++j) s += scalar(j) * x[k][j];
+    out[k] += s * scale;
+  }
+}
+
+template <typename Load, typename Scalar>
+void dot4(Load load, Scalar scalar, const float* const* x, int nx, int64_t b0, int64_t b1, float scale, float* out) {
+  switch (nx) {
+    case 1: return dot_block<1>(load, scalar, x, b0, b1, scale, out);
+    case 2: return dot_block<2>(load, scalar, x, b0, b1, scale, out);
+    case 3: return dot_block<3>(load, scalar, x, b0, b1, scale, out);
+    default: return dot_block<4>(load, scalar, x, b0, b1, scale, out);
+  }
+}
+
+// Two rows at once (w0, w1) against NX vectors: 2 + NX loads feed 2*NX FMAs.
+template <int NX>
+void dot_bf16_2rows(const uint16_t* w0, const uint16_t* w1, const float* const* x, int64_t n, float* out0, float* out1) {
+  __m256 a0[NX], a1[NX];
+  for (int k = 0; k < NX; ++k) a0[k] = a1[k] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v0 = load_bf16(w0 + i), v1 = load_bf16(w1 + i);
+    for (int k = 0; k < NX; ++k) {
+      const __m256 xv = _mm256_loadu_ps(x[k] + i);
+      a0[k] = _mm256_fmadd_ps(v0, xv, a0[k]);
+      a1[k] = _mm256_fmadd_ps(v1, xv, a1[k]);
+    }
+  }
+  for (int k = 0; k < NX; ++k) {
+    float s0 = hsum(a0[k]), s1 = hsum(a1[k]);
+    for (int64_t j = i; j < n; ++j) {
+      s0 += bf16_to_f32(w0[j]) * x[k][j];
+      s1 += bf16_to_f32(w1[j]) * x[k][j];
+    }
+    out0[k] = s0;
+    out1[k] = s1;
+  }
+}
+
+}  // namespace
+
+void dot2x4_bf16(const uint16_t* w0, const uint16_t* w1, const float* const* x, int nx, int64_t n, float* out0,
+                 float* out1) {
+  switch (nx) {
+    case 1: return dot_bf16_2rows<1>(w0, w1, x, n, out0, out1);
+    case 2: return dot_bf16_2rows<2>(w0, w1, x, n, out0, out1);
+    case 3: return dot_bf16_2rows<3>(w0, w1, x, n, out0, out1);
+    default: return dot_bf16_2rows<4>(w0, w1, x, n, out0, out1);
+  }
+}
+
+void dot4_f32(const float* w, const float* const* x, int nx, int64_t n, float* out) {
+  for (int k = 0; k < nx; ++k) out[k] = 0.0f;
+  dot4([w](int64_t i) { return _mm256_loadu_ps(w + i); }, [w](int64_t j) { return w[j]; }, x, nx, 0, n, 1.0f, out);
+}
+
+void dot4_bf16(const uint16_t* w, const float* const* x, int nx, int64_t n, float* out) {
+  for (int k = 0; k < nx; ++k) out[k] = 0.0f;
+  dot4([w](int64_t i) { return load_bf16(w + i); }, [w](int64_t j) { return bf16_to_f32(w[j]); }, x, nx, 0, n, 1.0f, out);
+}
+
+void dot4_f16(const uint16_t* w, const float* const* x, int nx, int64_t n, float* out) {
+  for (int k = 0; k < nx; ++k) out[k] = 0.0f;
+  dot4([w](int64_t i) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i))); },
+       [w](int64_t j) { return f16_to_f32(w[j]); }, x, nx, 0, n, 1.0f, out);
+}
+
+void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* const* x, int nx, int64_t n, float* out) {
+  for (int k = 0; k < nx; ++k) out[k] = 0.0f;
+  const float* lut = fp8_e4m3_table();
+  for (int64_t b0 = 0; b0 < n; b0 += block)
+    dot4([w](int64_t i) { return load_fp8(w + i); }, [w, lut](int64_t j) { return lut[w[j]]; }, x, nx, b0,
+         b0 + block < n ? b0 + block : n, scale[b0 / block], out);
+}
+
 }  // namespace r1::cpu
