@@ -32,63 +32,47 @@ inline __m256 load_fp8(const uint8_t* p) {
 
 }  // namespace
 
-float dot_f32(const float* w, const float* x, int64_t n) {
+namespace {
+
+// One row against one vector: two accumulators hide the FMA latency. `load(i)` gives 8 weights as f32,
+// `scalar(j)` one weight (for the tail).
+template <typename Load, typename Scalar>
+float dot_one(Load load, Scalar scalar, const float* x, int64_t b0, int64_t b1) {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+  int64_t i = b0;
+  for (; i + 16 <= b1; i += 16) {
+    a0 = _mm256_fmadd_ps(load(i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(load(i + 8), _mm256_loadu_ps(x + i + 8), a1);
   }
-  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+  for (; i + 8 <= b1; i += 8) a0 = _mm256_fmadd_ps(load(i), _mm256_loadu_ps(x + i), a0);
   float s = hsum(_mm256_add_ps(a0, a1));
-  for (; i < n; ++i) s += w[i] * x[i];
+  for (; i < b1; ++i) s += scalar(i) * x[i];
   return s;
+}
+
+inline __m256 load_f16(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+
+}  // namespace
+
+float dot_f32(const float* w, const float* x, int64_t n) {
+  return dot_one([w](int64_t i) { return _mm256_loadu_ps(w + i); }, [w](int64_t j) { return w[j]; }, x, 0, n);
 }
 
 float dot_bf16(const uint16_t* w, const float* x, int64_t n) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    a0 = _mm256_fmadd_ps(load_bf16(w + i), _mm256_loadu_ps(x + i), a0);
-    a1 = _mm256_fmadd_ps(load_bf16(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-  }
-  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load_bf16(w + i), _mm256_loadu_ps(x + i), a0);
-  float s = hsum(_mm256_add_ps(a0, a1));
-  for (; i < n; ++i) s += bf16_to_f32(w[i]) * x[i];
-  return s;
+  return dot_one([w](int64_t i) { return load_bf16(w + i); }, [w](int64_t j) { return bf16_to_f32(w[j]); }, x, 0, n);
 }
 
 float dot_f16(const uint16_t* w, const float* x, int64_t n) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i))), _mm256_loadu_ps(x + i), a0);
-    a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i + 8))),
-                         _mm256_loadu_ps(x + i + 8), a1);
-  }
-  for (; i + 8 <= n; i += 8)
-    a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i))), _mm256_loadu_ps(x + i), a0);
-  float s = hsum(_mm256_add_ps(a0, a1));
-  for (; i < n; ++i) s += f16_to_f32(w[i]) * x[i];
-  return s;
+  return dot_one([w](int64_t i) { return load_f16(w + i); }, [w](int64_t j) { return f16_to_f32(w[j]); }, x, 0, n);
 }
 
 float dot_fp8(const uint8_t* w, const float* scale, int64_t block, const float* x, int64_t n) {
+  const float* lut = fp8_e4m3_table();
   float total = 0.0f;
-  for (int64_t b0 = 0; b0 < n; b0 += block) {  // one scale per block: sum the block, then scale it
-    const int64_t b1 = b0 + block < n ? b0 + block : n;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    int64_t i = b0;
-    for (; i + 16 <= b1; i += 16) {
-      a0 = _mm256_fmadd_ps(load_fp8(w + i), _mm256_loadu_ps(x + i), a0);
-      a1 = _mm256_fmadd_ps(load_fp8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-    }
-    for (; i + 8 <= b1; i += 8) a0 = _mm256_fmadd_ps(load_fp8(w + i), _mm256_loadu_ps(x + i), a0);
-    float s = hsum(_mm256_add_ps(a0, a1));
-    const float* lut = fp8_e4m3_table();
-    for (; i < b1; ++i) s += lut[w[i]] * x[i];
-    total += s * scale[b0 / block];
-  }
+  for (int64_t b0 = 0; b0 < n; b0 += block)  // one scale per block: sum the block, then scale it
+    total += dot_one([w](int64_t i) { return load_fp8(w + i); }, [w, lut](int64_t j) { return lut[w[j]]; }, x, b0,
+                     b0 + block < n ? b0 + block : n) *
+             scale[b0 / block];
   return total;
 }
 
@@ -170,8 +154,7 @@ void dot4_bf16(const uint16_t* w, const float* const* x, int nx, int64_t n, floa
 
 void dot4_f16(const uint16_t* w, const float* const* x, int nx, int64_t n, float* out) {
   for (int k = 0; k < nx; ++k) out[k] = 0.0f;
-  dot4([w](int64_t i) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i))); },
-       [w](int64_t j) { return f16_to_f32(w[j]); }, x, nx, 0, n, 1.0f, out);
+  dot4([w](int64_t i) { return load_f16(w + i); }, [w](int64_t j) { return f16_to_f32(w[j]); }, x, nx, 0, n, 1.0f, out);
 }
 
 void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* const* x, int nx, int64_t n, float* out) {
