@@ -28,6 +28,6 @@ echo -n "@lenml (JS):   "; node bench/tokenizer_throughput.mjs lenml "$model" "$
 # Optional: llama.cpp's tokenizer (libllama) when LLAMACPP_BUILD holds bin/r1-tokenize-llamacpp (bench/llamacpp/README.md).
 if [ -n "${LLAMACPP_BUILD:-}" ]; then
   vocab=$(mktemp --suffix=.gguf); trap 'rm -f "$text" "$vocab"' EXIT
-  /usr/bin/python3 bench/llamacpp/tokenizer_gguf.py "$model" "$vocab" --llamacpp-src "${LLAMACPP_SRC:-/work/llamacpp-src}" 2>/dev/null
+  /usr/bin/python3 bench/llamacpp/tokenizer_gguf.py "$model" "$vocab" --llamacpp-src "${LLAMACPP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)/../llamacpp-src}" 2>/dev/null
   echo -n "llama.cpp:     "; "$LLAMACPP_BUILD/bin/r1-tokenize-llamacpp" bench "$vocab" "$text" "$reps" 2>/dev/null
 fi

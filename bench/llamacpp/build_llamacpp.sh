@@ -3,14 +3,14 @@
 # repository, and the small token-id probe (probe_llamacpp.cpp) against the built libllama.
 #
 # Usage: bench/llamacpp/build_llamacpp.sh [LLAMACPP_SRC] [BUILD_DIR]
-#   LLAMACPP_SRC  a llama.cpp source tree (default $LLAMACPP_SRC, else /work/llamacpp-src); see README.md for how
+#   LLAMACPP_SRC  a llama.cpp source tree (default $LLAMACPP_SRC, else llamacpp-src beside the checkout); see README.md for how
 #                 to obtain it at the pinned commit
 #   BUILD_DIR     default $LLAMACPP_BUILD, else $LLAMACPP_SRC/build-cpu
 #   JOBS          parallel jobs (default 2); everything runs under `nice -n 19`
 # Writes BUILD_DIR/r1-bench-build.txt: the configure/build commands, the commit and the wall time.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-src="${1:-${LLAMACPP_SRC:-/work/llamacpp-src}}"
+src="${1:-${LLAMACPP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)/../llamacpp-src}}"
 build="${2:-${LLAMACPP_BUILD:-$src/build-cpu}}"
 jobs="${JOBS:-2}"
 [[ -f "$src/CMakeLists.txt" && -d "$src/gguf-py" ]] || { echo "not a llama.cpp tree: $src" >&2; exit 1; }

@@ -6,10 +6,10 @@
 #   MODEL_DIR  a Hugging Face folder r1 reads (e.g. `build/r1 init --config v2-lite-8l --out DIR`)
 #
 # Environment (defaults in brackets):
-#   LLAMACPP_SRC    llama.cpp source tree, see README.md for how to get it at the pinned commit [/work/llamacpp-src]
+#   LLAMACPP_SRC    llama.cpp source tree, see README.md for how to get it at the pinned commit [the folder llamacpp-src beside the checkout]
 #   LLAMACPP_BUILD  its CPU build; built with build_llamacpp.sh when llama-bench is missing [$LLAMACPP_SRC/build-cpu]
-#   GGUF_DIR        converted models, reused when newer than the checkpoint [/work/r1bench/gguf]
-#   OUT_DIR         raw results and table.md [/work/r1bench/results/NAME-DATE]
+#   GGUF_DIR        converted models, reused when newer than the checkpoint [r1bench/gguf beside the checkout]
+#   OUT_DIR         raw results and table.md [r1bench/results/NAME-DATE beside the checkout]
 #   R1              the r1 binary [REPO/build/r1]
 #   THREADS [1 2]   P [512]   N [128]   REPS [3]: repetitions inside each llama-bench / r1 bench call
 #   ROUNDS [1]      alternations of the two engines; the order flips every round; medians over everything
@@ -25,10 +25,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 model="$(cd "${1:?usage: compare.sh MODEL_DIR}" && pwd)"
 name="$(basename "$model")"
-src="${LLAMACPP_SRC:-/work/llamacpp-src}"
+src="${LLAMACPP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)/../llamacpp-src}"
 build="${LLAMACPP_BUILD:-$src/build-cpu}"
-gguf_dir="${GGUF_DIR:-/work/r1bench/gguf}"
-out="${OUT_DIR:-/work/r1bench/results/$name-$(date +%Y%m%d-%H%M%S)}"
+gguf_dir="${GGUF_DIR:-$repo/../r1bench/gguf}"
+out="${OUT_DIR:-$repo/../r1bench/results/$name-$(date +%Y%m%d-%H%M%S)}"
 r1="${R1:-$repo/build/r1}"
 threads="${THREADS:-1 2}"
 P="${P:-512}"; N="${N:-128}"; reps="${REPS:-3}"; rounds="${ROUNDS:-1}"

