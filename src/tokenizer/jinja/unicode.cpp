@@ -122,7 +122,7 @@ bool is_printable(char32_t c) {
 
 namespace {
 
-// Ranges holding cased letters whose mappings are not implemented: refusing beats guessing.
+// Ranges holding cased letters whose case mappings r1 does not carry (upper/lower on them is a clear error): refusing beats guessing.
 void check_supported(char32_t c) {
   const bool unsupported =
       (c >= 0x180 && c <= 0x2AF) || (c >= 0x370 && c <= 0x385) || c == 0x3CF || (c >= 0x3D0 && c <= 0x3FF) ||
