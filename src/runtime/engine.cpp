@@ -14,6 +14,8 @@ struct Engine::Active {
   int32_t next = 0;       // last sampled token, fed at position `pos` in the next step
   int64_t pos = 0;
   int64_t generated = 0;
+  int64_t prefilled = 0;   // prompt positions already in the cache
+  bool prefilling = true;  // until the whole prompt is in the cache and the first token is sampled
 };
 
 Engine::Engine(const Model& m, const EngineOptions& o) : m_(m), opt_(o) {
@@ -89,30 +91,42 @@ void Engine::finish(Active& a, const std::string& reason, const std::string& err
   if (a.job->req.on_done) a.job->req.on_done(reason, a.generated, error);
 }
 
-// Prefills a newly admitted sequence and samples its first token. False if it finished already.
+// Gives a newly admitted sequence its pages (mapping cached prefix pages). False if it finished already.
 bool Engine::admit(Active* a) {
   const EngineRequest& r = a->job->req;
-  const ModelConfig& c = m_.config();
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
   a->cache = std::make_unique<PagedSequenceCache>(*pool_, opt_.context);
   const int64_t n = int64_t(r.prompt.size());
-  const int64_t reused = a->cache->attach_prefix(r.prompt);
+  a->prefilled = a->cache->attach_prefix(r.prompt);
   if (!a->cache->reserve(n + 1)) {
     finish(*a, "error", "the KV cache pool is exhausted");
     return false;
   }
-  std::vector<float> logits(static_cast<size_t>(c.vocab_size));
-  m_.forward(r.prompt.data() + reused, n - reused, reused, *a->cache, logits.data());
-  a->cache->publish_prefix(r.prompt);
   a->sampler = std::make_unique<Sampler>(r.sampler);
   a->pos = n;
+  std::lock_guard<std::mutex> l(mu_);
+  stats_.prompt_tokens += n;
+  stats_.cached_prompt_tokens += a->prefilled;
+  return true;
+}
+
+// Runs the next chunk of a sequence's prompt; after the last one, samples its first token.
+// False if the sequence finished.
+bool Engine::prefill_chunk(Active* a) {
+  const EngineRequest& r = a->job->req;
+  const ModelConfig& c = m_.config();
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t n = int64_t(r.prompt.size());
+  const int64_t chunk = std::min(opt_.prefill_chunk, n - a->prefilled);
+  std::vector<float> logits(static_cast<size_t>(c.vocab_size));
+  m_.forward(r.prompt.data() + a->prefilled, chunk, a->prefilled, *a->cache, logits.data());
+  a->prefilled += chunk;
   {
     std::lock_guard<std::mutex> l(mu_);
-    stats_.prompt_tokens += n;
-    stats_.cached_prompt_tokens += reused;
-    stats_.prefill_seconds += std::chrono::duration<double>(clock::now() - t0).count();
+    stats_.prefill_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
+  if (a->prefilled < n) return true;
+  a->cache->publish_prefix(r.prompt);
+  a->prefilling = false;
   const int32_t tok = a->sampler->sample(logits.data(), c.vocab_size);
   if (!r.ignore_eos && tok == c.eos_token_id) {
     finish(*a, "stop");
@@ -161,6 +175,32 @@ void Engine::loop() {
         }
       }
     }
+    // One prompt chunk for the oldest sequence still prefilling (not cancelled).
+    Active* pf = nullptr;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto& a : active_)
+        if (a->prefilling && !a->job->cancelled) {
+          pf = a.get();
+          break;
+        }
+    }
+    if (pf) {
+      bool alive = false;
+      try {
+        alive = prefill_chunk(pf);
+      } catch (const std::exception& e) {
+        finish(*pf, "error", e.what());
+      }
+      if (!alive) {
+        std::lock_guard<std::mutex> l(mu_);
+        for (auto it = active_.begin(); it != active_.end(); ++it)
+          if (it->get() == pf) {
+            active_.erase(it);
+            break;
+          }
+      }
+    }
     // Drop cancelled sequences, then one decode step for all the others.
     std::vector<Active*> rows_of;
     std::vector<std::unique_ptr<Active>> cancelled;
@@ -171,7 +211,7 @@ void Engine::loop() {
           cancelled.push_back(std::move(*it));
           it = active_.erase(it);
         } else {
-          rows_of.push_back(it->get());
+          if (!(*it)->prefilling) rows_of.push_back(it->get());
           ++it;
         }
       }
@@ -226,9 +266,11 @@ void Engine::loop() {
       }
     }
     std::lock_guard<std::mutex> l(mu_);
-    stats_.decode_seconds += dt;
-    ++stats_.decode_steps;
-    stats_.decode_rows += int64_t(rows.size());
+    if (!rows.empty()) {
+      stats_.decode_seconds += dt;
+      ++stats_.decode_steps;
+      stats_.decode_rows += int64_t(rows.size());
+    }
     for (Active* d : done)
       for (auto it = active_.begin(); it != active_.end(); ++it)
         if (it->get() == d) {

@@ -1,5 +1,5 @@
 // Continuous batching over one model (the server's engine). Requests wait in a bounded queue; a worker
-// thread admits them between decode steps (prefilling each prompt, reusing cached prefix pages), then runs
+// thread admits them between decode steps (prefilling each prompt in chunks, reusing cached prefix pages), then runs
 // one batched step for every active sequence (Model::forward_rows: each weight, and each chosen expert, is
 // read once for all of them), samples per sequence and hands each token to the request's callback.
 // Finished or cancelled sequences leave at once and free their pages.
@@ -27,6 +27,7 @@ struct EngineOptions {
   int64_t queue_max = 64;     // requests waiting for a busy slot beyond which submit() refuses
   int64_t pages = 0;          // pool size in pages; 0: enough for max_parallel full contexts (+ prefix cache)
   int64_t page_tokens = 16;
+  int64_t prefill_chunk = 64;  // prompt tokens per step: a long prompt is prefilled between decode steps
 };
 
 struct EngineRequest {
@@ -66,6 +67,7 @@ class Engine {
   struct Active;
   void loop();
   bool admit(Active* a);
+  bool prefill_chunk(Active* a);
   void finish(Active& a, const std::string& reason, const std::string& error = "");
 
   const Model& m_;

@@ -91,6 +91,20 @@ TEST_F(EngineTest, PrefixCacheReuseGivesTheSameTokens) {
   EXPECT_EQ(e.stats().cached_prompt_tokens, 20);  // five full pages of the shared prefix were not recomputed
 }
 
+TEST_F(EngineTest, ChunkedPrefillGivesTheSameTokens) {
+  EngineOptions o;
+  o.max_parallel = 2;
+  o.context = 256;
+  o.prefill_chunk = 16;  // a 150-token prompt in 10 chunks, interleaved with another sequence's decoding
+  Engine e(*model_, o);
+  std::vector<int32_t> longp(150), shortp = {0, 3, 4};
+  for (size_t i = 0; i < longp.size(); ++i) longp[i] = int32_t((i * 53 + 7) % 640);
+  auto a = submit(e, shortp, 24);
+  auto b = submit(e, longp, 8);
+  EXPECT_EQ(a->get_future().get().tokens, alone(shortp, 24));
+  EXPECT_EQ(b->get_future().get().tokens, alone(longp, 8));
+}
+
 TEST_F(EngineTest, CancelFreesTheSlot) {
   EngineOptions o;
   o.max_parallel = 1;
