@@ -15,6 +15,7 @@ struct Engine::Active {
   int64_t pos = 0;
   int64_t generated = 0;
   int64_t prefilled = 0;   // prompt positions already in the cache
+  bool counted = false;    // its tokens are in completion_tokens_ already
   bool prefilling = true;  // until the whole prompt is in the cache and the first token is sampled
 };
 
@@ -86,7 +87,8 @@ EngineStats Engine::stats() const {
 
 // Never called with mu_ held: the callback may call back into the engine.
 void Engine::finish(Active& a, const std::string& reason, const std::string& error) {
-  completion_tokens_ += a.generated;
+  if (!a.counted) completion_tokens_ += a.generated;
+  a.counted = true;
   a.cache.reset();  // frees its pages now
   if (a.job->req.on_done) a.job->req.on_done(reason, a.generated, error);
 }
@@ -208,6 +210,9 @@ void Engine::loop() {
       std::lock_guard<std::mutex> l(mu_);
       for (auto it = active_.begin(); it != active_.end();) {
         if ((*it)->job->cancelled) {
+          // Count its tokens before it leaves the active set, so the metrics never see it gone but uncounted.
+          completion_tokens_ += (*it)->generated;
+          (*it)->counted = true;
           cancelled.push_back(std::move(*it));
           it = active_.erase(it);
         } else {
