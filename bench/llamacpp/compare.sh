@@ -19,7 +19,9 @@
 #   NICE [19]       niceness of every build, conversion and benchmark (0 for quiet machines)
 #   IDLE_WAIT [900] IDLE_MAX_BUSY [0.10]: before each timed run, wait up to IDLE_WAIT s for the machine's busy
 #                   fraction (2 s sample) to fall to IDLE_MAX_BUSY; the CPUs other processes used during each run
-#                   are recorded and shown in the table (a niced benchmark next to a compile is not a measurement)
+#                   are recorded and shown in the table (a niced benchmark next to a compile is not a measurement),
+#                   and so are major page faults (weights read from disk again: the page cache could not hold
+#                   both engines' files, e.g. 8.6 + 9.2 GB for v2-lite-8l next to other jobs in 23 GiB)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -98,16 +100,17 @@ wait_idle() {
     sleep 5
   done
 }
-timed() {  # BASE CMD...: stdout -> BASE.jsonl, stderr -> BASE.err, "rss_kib user_s sys_s wall_s others_cpus" -> BASE.time
+timed() {  # BASE CMD...: stdout -> BASE.jsonl, stderr -> BASE.err,
+           # "rss_kib user_s sys_s wall_s others_cpus major_faults" -> BASE.time
   local base="$1"; shift
   wait_idle
   local b0 i0 b1 i1; read -r b0 i0 < <(cpu_jiffies)
-  /usr/bin/time -f "%M %U %S %e" -o "$base.time0" $nice_ "$@" > "$base.jsonl" 2> "$base.err" \
+  /usr/bin/time -f "%M %U %S %e %F" -o "$base.time0" $nice_ "$@" > "$base.jsonl" 2> "$base.err" \
     || { tail -20 "$base.err"; exit 1; }
   read -r b1 i1 < <(cpu_jiffies)
-  read -r m u s e < "$base.time0"
-  awk -v m="$m" -v u="$u" -v s="$s" -v e="$e" -v db="$((b1 - b0))" -v hz="$hz" \
-    'BEGIN { o = (db / hz - u - s) / (e > 0 ? e : 1); if (o < 0) o = 0; printf "%d %s %s %s %.2f\n", m, u, s, e, o }' \
+  local m u s e f; read -r m u s e f < "$base.time0"
+  awk -v m="$m" -v u="$u" -v s="$s" -v e="$e" -v f="$f" -v db="$((b1 - b0))" -v hz="$hz" \
+    'BEGIN { o = (db / hz - u - s) / (e > 0 ? e : 1); if (o < 0) o = 0; printf "%d %s %s %s %.2f %d\n", m, u, s, e, o, f }' \
     > "$base.time"
   rm -f "$base.time0"
 }

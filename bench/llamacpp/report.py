@@ -3,8 +3,8 @@
 
   llama-<type>-t<T>-r<round>.jsonl   llama-bench -o jsonl (one line per test, with samples_ts)
   r1-bf16-t<T>-r<round>.jsonl        r1 bench --json (one line per test, median tokens/s)
-  *.time                             "peak_rss_kib user_s sys_s wall_s others_cpus" of that process (others_cpus:
-                                     CPUs the rest of the machine kept busy meanwhile)
+  *.time                             "peak_rss_kib user_s sys_s wall_s others_cpus major_faults" of that process
+                                     (others_cpus: CPUs the rest of the machine kept busy meanwhile)
 
 Tokens/s are medians: of each call's repetitions (r1 prints its median; for llama.cpp it is taken from
 samples_ts), then the median over rounds. llama-bench's own table prints the mean instead.
@@ -37,6 +37,7 @@ def main():
     tps = {}  # (engine, type, threads, test) -> [per-round medians]
     rss = {}  # (engine, type, threads) -> KiB
     others = {}  # (engine, type, threads) -> max CPUs used by other processes during the runs
+    majflt = {}  # (engine, type, threads) -> max major page faults of one run
     meta = {}
     for path in sorted(glob.glob(os.path.join(out, "*.jsonl"))):
         m = re.match(r"(llama|r1)-([a-z0-9_]+)-t(\d+)-r(\d+)\.jsonl$", os.path.basename(path))
@@ -62,6 +63,8 @@ def main():
                 k = (eng, typ, thr)
                 rss[k] = max(rss.get(k, 0), int(f[0]))
                 others[k] = max(others.get(k, 0.0), float(f[4]))
+                if len(f) > 5:
+                    majflt[k] = max(majflt.get(k, 0), int(f[5]))
             except (ValueError, IndexError):
                 pass
 
@@ -96,11 +99,12 @@ def main():
         print(f"- llama.cpp {typ} GGUF: {j.get('model_type')}, {j['model_size'] / 2**30:.2f} GiB, "
               f"{j['model_n_params'] / 1e9:.2f} B params")
     print("- tokens/s: median of repetitions (then of rounds); peak RSS: whole process (pp and tg tests), "
-          "mapped weights included; others: CPUs other processes kept busy during the run (max over rounds)\n")
+          "mapped weights included; others: CPUs other processes kept busy during the run (max over rounds); "
+          "major faults: pages read from disk during the run (max over rounds; high = page cache too small)\n")
 
     print("| test | threads | weights | llama.cpp t/s | r1 t/s | r1 / llama.cpp | llama.cpp peak RSS | r1 peak RSS "
-          "| others (llama.cpp / r1) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| others (llama.cpp / r1) | major faults (llama.cpp / r1) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     types = sorted({k[1] for k in tps if k[0] == "llama"} | {k[1] for k in tps if k[0] == "r1"},
                    key=lambda t: ["bf16", "f16", "f32", "q8_0", "q4_k_m"].index(t)
                    if t in ["bf16", "f16", "f32", "q8_0", "q4_k_m"] else 99)
@@ -124,7 +128,8 @@ def main():
                 print(f"| {test} | {thr} | {typ} | {lv:.2f} |" if lv is not None else f"| {test} | {thr} | {typ} | n/a |",
                       f"{rv:.2f} |" if rv is not None else "n/a |", f"{ratio} |",
                       f"{fmt_rss(('llama', typ, thr))} |", f"{fmt_rss(('r1', typ, thr))} |",
-                      f"{fmt_cpu(('llama', typ, thr))} / {fmt_cpu(('r1', typ, thr))} |")
+                      f"{fmt_cpu(('llama', typ, thr))} / {fmt_cpu(('r1', typ, thr))} |",
+                      f"{majflt.get(('llama', typ, thr), '-')} / {majflt.get(('r1', typ, thr), '-')} |")
 
 
 if __name__ == "__main__":
