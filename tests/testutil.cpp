@@ -34,7 +34,8 @@ std::vector<Variant> golden_variants() {
     return Variant{std::move(name), o};
   };
   return {v("v2-lite", "tiny-v2-lite", 1, false, 1), v("v2", "tiny-v2", 2, false, 1), v("v3", "tiny-v3", 3, false, 1),
-          v("v3-fp8", "tiny-v3", 4, true, 2)};
+          v("v3-fp8", "tiny-v3", 4, true, 2), v("qwen2", "tiny-qwen2", 5, false, 1),
+          v("llama", "tiny-llama", 6, false, 1)};
 }
 
 std::string read_text(const std::string& path) {

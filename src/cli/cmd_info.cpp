@@ -50,9 +50,14 @@ Action add_info(CLI::App& app) {
     std::printf("architecture     %s%s\n", c.architecture.c_str(), c.fp8 ? " (FP8 e4m3 block-scaled weights)" : "");
     std::printf("shape            %lld layers, hidden %lld, %lld heads, vocab %lld\n", (long long)c.n_layers,
                 (long long)c.dim, (long long)c.n_heads, (long long)c.vocab_size);
-    std::printf("attention        MLA: q_lora_rank %lld, kv_lora_rank %lld, qk_nope %lld + qk_rope %lld, v %lld%s\n",
-                (long long)c.q_lora_rank, (long long)c.kv_lora_rank, (long long)c.qk_nope_head_dim,
-                (long long)c.qk_rope_head_dim, (long long)c.v_head_dim, c.yarn.enabled ? ", YaRN" : "");
+    if (c.attn == AttnKind::GQA)
+      std::printf("attention        GQA: %lld query heads, %lld KV heads, head_dim %lld%s%s\n", (long long)c.n_heads,
+                  (long long)c.n_kv_heads, (long long)c.head_dim, c.qkv_bias ? ", q/k/v biases" : "",
+                  c.llama3.enabled ? ", Llama 3 RoPE scaling" : "");
+    else
+      std::printf("attention        MLA: q_lora_rank %lld, kv_lora_rank %lld, qk_nope %lld + qk_rope %lld, v %lld%s\n",
+                  (long long)c.q_lora_rank, (long long)c.kv_lora_rank, (long long)c.qk_nope_head_dim,
+                  (long long)c.qk_rope_head_dim, (long long)c.v_head_dim, c.yarn.enabled ? ", YaRN" : "");
     if (c.n_routed_experts > 0)
       std::printf("moe              %lld routed (%lld active) + %lld shared experts, %s/%s, %lld groups (keep %lld), "
                   "first %lld layers dense\n",
@@ -65,10 +70,10 @@ Action add_info(CLI::App& app) {
       std::printf("mtp              %lld module(s), %s parameters, %s (not used for plain decoding)\n",
                   (long long)c.n_mtp_layers, human(double(p.mtp)).c_str(),
                   m.weights().mtp.empty() ? "absent from the checkpoint" : "present");
-    std::printf("kv cache / token / layer   MLA latent %lld values = %lld bytes (f32); MHA would need %lld values = "
+    std::printf("kv cache / token / layer   %s %lld values = %lld bytes (f32); MHA would need %lld values = "
                 "%lld bytes; ratio %.2f%%\n",
-                (long long)mla, (long long)(mla * bytes_f32), (long long)mha, (long long)(mha * bytes_f32),
-                100.0 * double(mla) / double(mha));
+                c.attn == AttnKind::GQA ? "GQA keys+values" : "MLA latent", (long long)mla, (long long)(mla * bytes_f32),
+                (long long)mha, (long long)(mha * bytes_f32), 100.0 * double(mla) / double(mha));
     std::printf("kv cache / token           %lld bytes over %lld layers\n", (long long)(mla * bytes_f32 * c.n_layers),
                 (long long)c.n_layers);
     std::printf("checkpoint       %s bytes on disk (memory-mapped)\n", human(double(m.checkpoint().total_bytes())).c_str());

@@ -23,6 +23,12 @@ constexpr Pair kLayer[] = {
     {"attn.kv_norm", "self_attn.kv_a_layernorm.weight"},
     {"attn.wkv_b", "self_attn.kv_b_proj.weight"},
     {"attn.wo", "self_attn.o_proj.weight"},
+    // Grouped-query attention (Qwen2 / Llama); attn.wq is shared with MLA's uncompressed query above.
+    {"attn.wk", "self_attn.k_proj.weight"},
+    {"attn.wv", "self_attn.v_proj.weight"},
+    {"attn.bq", "self_attn.q_proj.bias"},
+    {"attn.bk", "self_attn.k_proj.bias"},
+    {"attn.bv", "self_attn.v_proj.bias"},
     {"ffn.w1", "mlp.gate_proj.weight"},
     {"ffn.w2", "mlp.down_proj.weight"},
     {"ffn.w3", "mlp.up_proj.weight"},

@@ -17,5 +17,7 @@ float dot(const float* a, const float* b, int64_t n);
 void axpy(float s, const float* x, int64_t n, float* y);
 // Rotates interleaved pairs (x[2i], x[2i+1]) by the angle whose cos/sin are c[i], s[i], i < n/2.
 void rope_interleaved(float* x, const float* c, const float* s, int64_t n);
+// Rotates the pairs (x[i], x[i + n/2]) (Hugging Face's rotate_half, "NeoX" style) likewise, i < n/2.
+void rope_neox(float* x, const float* c, const float* s, int64_t n);
 
 }  // namespace r1::ops

@@ -14,7 +14,7 @@ double yarn_mscale(double scale, double m) { return scale <= 1.0 ? 1.0 : 0.1 * m
 
 double ModelConfig::softmax_scale() const {
   double s = 1.0 / std::sqrt(double(qk_head_dim()));
-  if (yarn.enabled && yarn.mscale_all_dim != 0.0) {
+  if (attn == AttnKind::MLA && yarn.enabled && yarn.mscale_all_dim != 0.0) {
     const double m = yarn_mscale(yarn.factor, yarn.mscale_all_dim);
     s *= m * m;
   }
@@ -66,31 +66,13 @@ struct Reader {
 
 }  // namespace
 
-ModelConfig parse_model_config(const std::string& text, const std::string& src) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(src + ": invalid JSON: " + e.what());
-  }
-  require(j.is_object(), src + ": not a JSON object");
-  Reader r{j, src};
-  ModelConfig c;
-  const json& arch = r.at("architectures");
-  require(arch.is_array() && !arch.empty() && arch[0].is_string(), src + ": key 'architectures' must be a list of names");
-  c.architecture = arch[0].get<std::string>();
-  require(c.architecture == "DeepseekV2ForCausalLM" || c.architecture == "DeepseekV3ForCausalLM",
-          src + ": unsupported architecture '" + c.architecture +
-              "' (supported: DeepseekV2ForCausalLM, DeepseekV3ForCausalLM)");
-  const bool v3 = c.architecture == "DeepseekV3ForCausalLM";
+namespace {
 
-  c.vocab_size = r.positive("vocab_size");
-  c.dim = r.positive("hidden_size");
-  c.inter_dim = r.positive("intermediate_size");
-  c.n_layers = r.positive("num_hidden_layers");
-  c.n_heads = r.positive("num_attention_heads");
-  if (j.contains("num_key_value_heads") && !j["num_key_value_heads"].is_null() &&
-      r.integer("num_key_value_heads") != c.n_heads)
+// MLA and DeepSeekMoE keys (DeepseekV2/V3ForCausalLM).
+void parse_deepseek(const Reader& r, ModelConfig& c) {
+  const json& j = r.j;
+  const bool v3 = c.architecture == "DeepseekV3ForCausalLM";
+  if (!r.null_or_absent("num_key_value_heads") && r.integer("num_key_value_heads") != c.n_heads)
     r.fail("num_key_value_heads", "must equal num_attention_heads for MLA");
   c.q_lora_rank = r.null_or_absent("q_lora_rank") ? 0 : r.positive("q_lora_rank");
   if (!j.contains("q_lora_rank")) r.fail("q_lora_rank", "is missing (use null for no query compression)");
@@ -139,16 +121,13 @@ ModelConfig parse_model_config(const std::string& text, const std::string& src) 
     c.route_scale = r.number_or("routed_scaling_factor", 1.0);
     if (c.n_dense_layers < 0) r.fail("first_k_dense_replace", "must not be negative");
   }
-
-  c.rope_theta = r.number("rope_theta");
-  if (c.rope_theta <= 1.0) r.fail("rope_theta", "must be greater than 1");
   if (!r.null_or_absent("rope_scaling")) {
     const json& rs = j["rope_scaling"];
-    require(rs.is_object(), src + ": key 'rope_scaling' must be an object or null");
-    Reader y{rs, src};
+    require(rs.is_object(), r.src + ": key 'rope_scaling' must be an object or null");
+    Reader y{rs, r.src};
     const std::string type = rs.contains("type") ? y.string("type") : y.string("rope_type");
     if (type != "yarn")
-      throw Error(src + ": key 'rope_scaling.type' is '" + type + "'; only yarn is supported for DeepSeek models");
+      throw Error(r.src + ": key 'rope_scaling.type' is '" + type + "'; only yarn is supported for DeepSeek models");
     c.yarn.enabled = true;
     c.yarn.factor = y.number("factor");
     c.yarn.original_seq_len = y.integer("original_max_position_embeddings");
@@ -159,10 +138,87 @@ ModelConfig parse_model_config(const std::string& text, const std::string& src) 
     c.yarn.mscale_all_dim = y.number_or("mscale_all_dim", 0.0);
     if (c.yarn.factor < 1.0) y.fail("rope_scaling.factor", "must be at least 1");
   }
+  c.n_mtp_layers = r.integer_or("num_nextn_predict_layers", 0);
+}
+
+// Grouped-query attention with a dense SwiGLU MLP: Qwen2ForCausalLM and LlamaForCausalLM (the R1-Distill
+// families). Rotary channels are paired as halves, as Hugging Face's rotate_half does.
+void parse_gqa(const Reader& r, ModelConfig& c) {
+  const bool qwen2 = c.architecture == "Qwen2ForCausalLM";
+  c.attn = AttnKind::GQA;
+  c.rope_style = RopeStyle::NeoX;
+  c.n_kv_heads = r.null_or_absent("num_key_value_heads") ? c.n_heads : r.positive("num_key_value_heads");
+  if (c.n_heads % c.n_kv_heads)
+    r.fail("num_key_value_heads", "must divide num_attention_heads (" + std::to_string(c.n_heads) + ")");
+  if (r.null_or_absent("head_dim")) {
+    if (c.dim % c.n_heads) r.fail("num_attention_heads", "must divide hidden_size (or give head_dim)");
+    c.head_dim = c.dim / c.n_heads;
+  } else {
+    c.head_dim = r.positive("head_dim");
+  }
+  if (c.head_dim % 2) r.fail("head_dim", "must be even (RoPE rotates pairs)");
+  c.qkv_bias = qwen2 ? true : r.boolean_or("attention_bias", false);
+  if (r.boolean_or("mlp_bias", false)) r.fail("mlp_bias", "is true; MLP biases are not implemented");
+  if (qwen2 && r.boolean_or("use_sliding_window", false))
+    r.fail("use_sliding_window", "is true; sliding-window attention is not implemented");
+  if (!r.null_or_absent("rope_scaling")) {
+    const json& rs = r.j["rope_scaling"];
+    require(rs.is_object(), r.src + ": key 'rope_scaling' must be an object or null");
+    Reader y{rs, r.src};
+    const std::string type = rs.contains("rope_type") ? y.string("rope_type") : y.string("type");
+    if (type == "default") return;
+    if (type != "llama3")
+      throw Error(r.src + ": key 'rope_scaling.rope_type' is '" + type + "'; only llama3 (or default) is supported for " +
+                  c.architecture);
+    Llama3RopeConfig& l = c.llama3;
+    l.enabled = true;
+    l.factor = y.number("factor");
+    l.low_freq_factor = y.number("low_freq_factor");
+    l.high_freq_factor = y.number("high_freq_factor");
+    l.original_seq_len = y.integer("original_max_position_embeddings");
+    if (l.factor < 1.0) y.fail("rope_scaling.factor", "must be at least 1");
+    if (l.original_seq_len <= 0) y.fail("rope_scaling.original_max_position_embeddings", "must be positive");
+    if (!(l.high_freq_factor > l.low_freq_factor) || l.low_freq_factor <= 0.0)
+      y.fail("rope_scaling.high_freq_factor", "must exceed low_freq_factor, which must be positive");
+  }
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(const std::string& text, const std::string& src) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw Error(src + ": invalid JSON: " + e.what());
+  }
+  require(j.is_object(), src + ": not a JSON object");
+  Reader r{j, src};
+  ModelConfig c;
+  const json& arch = r.at("architectures");
+  require(arch.is_array() && !arch.empty() && arch[0].is_string(), src + ": key 'architectures' must be a list of names");
+  c.architecture = arch[0].get<std::string>();
+  const bool deepseek = c.architecture == "DeepseekV2ForCausalLM" || c.architecture == "DeepseekV3ForCausalLM";
+  const bool gqa = c.architecture == "Qwen2ForCausalLM" || c.architecture == "LlamaForCausalLM";
+  require(deepseek || gqa, src + ": unsupported architecture '" + c.architecture +
+                               "' (supported: DeepseekV2ForCausalLM, DeepseekV3ForCausalLM, Qwen2ForCausalLM, "
+                               "LlamaForCausalLM)");
+
+  c.vocab_size = r.positive("vocab_size");
+  c.dim = r.positive("hidden_size");
+  c.inter_dim = r.positive("intermediate_size");
+  c.n_layers = r.positive("num_hidden_layers");
+  c.n_heads = r.positive("num_attention_heads");
+  if (!r.null_or_absent("hidden_act") && r.string("hidden_act") != "silu")
+    r.fail("hidden_act", "is '" + r.string("hidden_act") + "'; only silu (SwiGLU) is implemented");
+  if (deepseek) parse_deepseek(r, c);
+  else parse_gqa(r, c);
+
+  c.rope_theta = r.number("rope_theta");
+  if (c.rope_theta <= 1.0) r.fail("rope_theta", "must be greater than 1");
   c.rms_norm_eps = r.number("rms_norm_eps");
   c.max_seq_len = r.positive("max_position_embeddings");
   c.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
-  c.n_mtp_layers = r.integer_or("num_nextn_predict_layers", 0);
   c.bos_token_id = r.integer_or("bos_token_id", -1);
   c.eos_token_id = r.integer_or("eos_token_id", -1);
   if (c.eos_token_id >= c.vocab_size) r.fail("eos_token_id", "is not below vocab_size");

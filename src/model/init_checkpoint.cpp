@@ -70,7 +70,79 @@ ojson base_config() {
                {"use_cache", true}};
 }
 
+// The R1-Distill families: grouped-query attention with a dense SwiGLU MLP, in Hugging Face's config layout.
+ojson qwen2_config() {
+  return ojson{{"architectures", {"Qwen2ForCausalLM"}},
+               {"model_type", "qwen2"},
+               {"vocab_size", 512},
+               {"hidden_size", 128},
+               {"intermediate_size", 320},
+               {"num_hidden_layers", 3},
+               {"num_attention_heads", 4},
+               {"num_key_value_heads", 2},
+               {"hidden_act", "silu"},
+               {"max_position_embeddings", 2048},
+               {"rms_norm_eps", 1e-6},
+               {"rope_theta", 10000.0},
+               {"rope_scaling", nullptr},
+               {"sliding_window", 4096},
+               {"use_sliding_window", false},
+               {"max_window_layers", 21},
+               {"attention_dropout", 0.0},
+               {"tie_word_embeddings", true},
+               {"bos_token_id", 0},
+               {"eos_token_id", 1},
+               {"torch_dtype", "bfloat16"},
+               {"use_cache", true}};
+}
+
+ojson llama_config() {
+  return ojson{{"architectures", {"LlamaForCausalLM"}},
+               {"model_type", "llama"},
+               {"vocab_size", 512},
+               {"hidden_size", 128},
+               {"intermediate_size", 320},
+               {"num_hidden_layers", 3},
+               {"num_attention_heads", 8},
+               {"num_key_value_heads", 2},
+               {"head_dim", 16},
+               {"hidden_act", "silu"},
+               {"max_position_embeddings", 2048},
+               {"rms_norm_eps", 1e-5},
+               {"rope_theta", 500000.0},
+               // Llama 3.1's scaling; the tiny original length puts some frequencies in each of the three bands.
+               {"rope_scaling",
+                {{"factor", 8.0},
+                 {"low_freq_factor", 1.0},
+                 {"high_freq_factor", 4.0},
+                 {"original_max_position_embeddings", 64},
+                 {"rope_type", "llama3"}}},
+               {"attention_bias", false},
+               {"mlp_bias", false},
+               {"pretraining_tp", 1},
+               {"tie_word_embeddings", false},
+               {"bos_token_id", 0},
+               {"eos_token_id", 1},
+               {"torch_dtype", "bfloat16"},
+               {"use_cache", true}};
+}
+
 ojson named_config(const std::string& name) {
+  if (name == "tiny-qwen2") return qwen2_config();  // GQA 4/2 heads, q/k/v biases, tied embeddings
+  if (name == "tiny-llama") return llama_config();  // GQA 8/2 heads, head_dim given, Llama 3 RoPE scaling
+  if (name == "qwen2-1.5b") {  // DeepSeek-R1-Distill-Qwen-1.5B's published shape: the benchmark model
+    ojson c = qwen2_config();
+    c["vocab_size"] = 151936;
+    c["hidden_size"] = 1536;
+    c["intermediate_size"] = 8960;
+    c["num_hidden_layers"] = 28;
+    c["num_attention_heads"] = 12;
+    c["num_key_value_heads"] = 2;
+    c["max_position_embeddings"] = 131072;
+    c["max_window_layers"] = 21;
+    c["tie_word_embeddings"] = false;
+    return c;
+  }
   ojson c = base_config();
   if (name == "tiny-v2-lite") return c;  // no q-LoRA, softmax, greedy
   if (name == "tiny-v2") {               // q-LoRA, softmax, group-limited greedy, unnormalised weights
@@ -218,6 +290,19 @@ void emit_block(Emitter& e, const ModelConfig& c, int64_t i, bool moe) {
   const std::string p = "layers." + std::to_string(i) + ".";
   e.norm(p + "attn_norm", c.dim);
   e.norm(p + "ffn_norm", c.dim);
+  if (c.attn == AttnKind::GQA) {
+    const int64_t q = c.n_heads * c.head_dim, kv = c.n_kv_heads * c.head_dim;
+    e.linear(p + "attn.wq", q, c.dim, e.fp8);
+    e.linear(p + "attn.wk", kv, c.dim, e.fp8);
+    e.linear(p + "attn.wv", kv, c.dim, e.fp8);
+    if (c.qkv_bias) {
+      e.add_floats(p + "attn.bq", {q}, e.uniform(q, 0.5f), e.dtype);
+      e.add_floats(p + "attn.bk", {kv}, e.uniform(kv, 0.5f), e.dtype);
+      e.add_floats(p + "attn.bv", {kv}, e.uniform(kv, 0.5f), e.dtype);
+    }
+    e.linear(p + "attn.wo", c.dim, q, e.fp8);
+    return e.mlp(p + "ffn", c.dim, c.inter_dim);
+  }
   if (c.q_lora_rank == 0) {
     e.linear(p + "attn.wq", c.n_heads * c.qk_head_dim(), c.dim, e.fp8);
   } else {
@@ -239,7 +324,9 @@ void emit_block(Emitter& e, const ModelConfig& c, int64_t i, bool moe) {
 
 }  // namespace
 
-std::vector<std::string> init_config_names() { return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3", "v2-lite-8l"}; }
+std::vector<std::string> init_config_names() {
+  return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3", "v2-lite-8l", "tiny-qwen2", "tiny-llama", "qwen2-1.5b"};
+}
 
 std::string init_config_json(const std::string& name, bool fp8) {
   ojson c = named_config(name);

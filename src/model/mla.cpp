@@ -10,13 +10,6 @@ namespace r1 {
 
 namespace {
 
-// Pointers to the cached rows 0..S-1 of one layer of one sequence.
-std::vector<const float*> cached_rows(LatentCache& cache, int64_t layer, int64_t S) {
-  std::vector<const float*> r(static_cast<size_t>(S));
-  for (int64_t s = 0; s < S; ++s) r[size_t(s)] = cache.row(layer, s);
-  return r;
-}
-
 // Queries (N, H, qk_head_dim), each head [q_nope | rope(q_pe)].
 std::vector<float> queries(const ModelConfig& c, const Rope& rope, const MLAWeights& w, const float* x,
                            const MLARows& rows) {

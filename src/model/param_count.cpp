@@ -6,6 +6,10 @@ namespace {
 
 int64_t attention_params(const ModelConfig& c) {
   int64_t n = 2 * c.dim;  // attn_norm, ffn_norm (counted with the block)
+  if (c.attn == AttnKind::GQA) {
+    const int64_t q = c.n_heads * c.head_dim, kv = c.n_kv_heads * c.head_dim;
+    return n + (q + 2 * kv) * c.dim + c.dim * q + (c.qkv_bias ? q + 2 * kv : 0);
+  }
   n += c.q_lora_rank == 0 ? c.n_heads * c.qk_head_dim() * c.dim
                           : c.q_lora_rank * c.dim + c.q_lora_rank + c.n_heads * c.qk_head_dim() * c.q_lora_rank;
   n += (c.kv_lora_rank + c.qk_rope_head_dim) * c.dim + c.kv_lora_rank;
@@ -24,7 +28,8 @@ ParamCount count_params(const ModelConfig& c) {
   const int64_t gate = c.n_routed_experts * c.dim + (c.topk_method == TopkMethod::NoauxTc ? c.n_routed_experts : 0);
   const int64_t embed = c.vocab_size * c.dim, head = c.tie_word_embeddings ? 0 : c.vocab_size * c.dim;
   p.total = embed + head + c.dim;
-  p.active = c.dim + (c.tie_word_embeddings ? c.vocab_size * c.dim : head) + c.dim;  // one embedding row
+  // one embedding row (part of the head when tied), the head, the final norm
+  p.active = (c.tie_word_embeddings ? 0 : c.dim) + c.vocab_size * c.dim + c.dim;
   for (int64_t i = 0; i < c.n_layers; ++i) {
     const int64_t a = attention_params(c);
     p.total += a;

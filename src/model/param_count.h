@@ -16,9 +16,11 @@ struct ParamCount {
 
 ParamCount count_params(const ModelConfig& c);
 
-// Cache per token per layer, in values: MLA's latent vs multi-head attention with the same heads.
-inline int64_t mla_cache_values(const ModelConfig& c) { return c.kv_lora_rank + c.qk_rope_head_dim; }
+// Cache per token per layer, in values: what r1 stores (MLA's latent, or GQA's KV heads) vs multi-head
+// attention with the same query heads.
+inline int64_t mla_cache_values(const ModelConfig& c) { return c.latent_cache_width(); }
 inline int64_t mha_cache_values(const ModelConfig& c) {
+  if (c.attn == AttnKind::GQA) return 2 * c.n_heads * c.head_dim;
   return c.n_heads * (c.qk_head_dim() + c.v_head_dim);  // K (nope + rope) and V for every head
 }
 

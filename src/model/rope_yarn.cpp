@@ -8,10 +8,26 @@
 namespace r1 {
 
 std::vector<double> rope_inv_freq(const ModelConfig& c) {
-  const int64_t d = c.qk_rope_head_dim;
+  const int64_t d = c.rope_dim();
   const double base = c.rope_theta;
   std::vector<double> f(size_t(d / 2));
   for (int64_t i = 0; i < d / 2; ++i) f[size_t(i)] = std::pow(base, -2.0 * double(i) / double(d));
+  if (c.llama3.enabled) {
+    const Llama3RopeConfig& l = c.llama3;
+    const double orig = double(l.original_seq_len);
+    const double low_wavelen = orig / l.low_freq_factor, high_wavelen = orig / l.high_freq_factor;
+    for (auto& fi : f) {
+      const double wavelen = 2.0 * M_PI / fi;
+      if (wavelen < high_wavelen) continue;
+      if (wavelen > low_wavelen) {
+        fi /= l.factor;
+        continue;
+      }
+      const double smooth = (orig / wavelen - l.low_freq_factor) / (l.high_freq_factor - l.low_freq_factor);
+      fi = (1.0 - smooth) * fi / l.factor + smooth * fi;
+    }
+    return f;
+  }
   if (!c.yarn.enabled) return f;
   const YarnConfig& y = c.yarn;
   // Dimension index at which a wavelength makes `rotations` turns over the original context.
@@ -28,12 +44,12 @@ std::vector<double> rope_inv_freq(const ModelConfig& c) {
   return f;
 }
 
-Rope::Rope(const ModelConfig& c) : dim_(c.qk_rope_head_dim), inv_freq_(rope_inv_freq(c)), attn_factor_(1.0) {
+Rope::Rope(const ModelConfig& c) : dim_(c.rope_dim()), style_(c.rope_style), inv_freq_(rope_inv_freq(c)), attn_factor_(1.0) {
   if (c.yarn.enabled)
     attn_factor_ = yarn_mscale(c.yarn.factor, c.yarn.mscale) / yarn_mscale(c.yarn.factor, c.yarn.mscale_all_dim);
 }
 
-void Rope::apply(float* x, int64_t pos) const {
+void Rope::apply(float* x, int64_t pos, int64_t n_heads, int64_t stride) const {
   const size_t n = inv_freq_.size();
   std::vector<float> c(n), s(n);
   for (size_t i = 0; i < n; ++i) {
@@ -41,7 +57,10 @@ void Rope::apply(float* x, int64_t pos) const {
     c[i] = float(std::cos(a) * attn_factor_);
     s[i] = float(std::sin(a) * attn_factor_);
   }
-  ops::rope_interleaved(x, c.data(), s.data(), dim_);
+  for (int64_t h = 0; h < n_heads; ++h) {
+    if (style_ == RopeStyle::NeoX) ops::rope_neox(x + h * stride, c.data(), s.data(), dim_);
+    else ops::rope_interleaved(x + h * stride, c.data(), s.data(), dim_);
+  }
 }
 
 }  // namespace r1

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "kernels/ops.h"
 #include "model/ffn.h"
+#include "model/gqa.h"
 
 namespace r1 {
 
@@ -63,7 +64,8 @@ void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<i
   for (int64_t i = 0; i < c.n_layers; ++i) {  // = model.py Block.forward
     const BlockWeights& L = w_.layers[size_t(i)];
     for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[size_t(t * D)], L.attn_norm.data(), eps, D, &x[size_t(t * D)]);
-    mla_forward(c, rope_, i, L.attn, impl, x.data(), mrows, y.data());
+    if (c.attn == AttnKind::GQA) gqa_forward(c, rope_, i, L.gqa, x.data(), mrows, y.data());
+    else mla_forward(c, rope_, i, L.attn, impl, x.data(), mrows, y.data());
     for (int64_t j = 0; j < N * D; ++j) h[size_t(j)] += y[size_t(j)];  // x = x + attn(attn_norm(x))
     for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[size_t(t * D)], L.ffn_norm.data(), eps, D, &x[size_t(t * D)]);
     if (L.is_moe) moe_forward(c, L.moe, x.data(), N, y.data());

@@ -38,13 +38,25 @@ struct Binder {
 
 namespace {
 
-BlockWeights load_block(const Binder& b, int64_t i, bool moe) {
+GQAWeights load_gqa(const Binder& b, const std::string& p) {
   const ModelConfig& c = b.c;
-  const std::string p = "layers." + std::to_string(i) + ".";
-  BlockWeights L;
-  L.attn_norm = b.v(p + "attn_norm", c.dim);
-  L.ffn_norm = b.v(p + "ffn_norm", c.dim);
-  MLAWeights& a = L.attn;
+  const int64_t q = c.n_heads * c.head_dim, kv = c.n_kv_heads * c.head_dim;
+  GQAWeights g;
+  g.wq = b.w(p + "attn.wq", q, c.dim);
+  g.wk = b.w(p + "attn.wk", kv, c.dim);
+  g.wv = b.w(p + "attn.wv", kv, c.dim);
+  g.wo = b.w(p + "attn.wo", c.dim, q);
+  if (c.qkv_bias) {
+    g.bq = b.v(p + "attn.bq", q);
+    g.bk = b.v(p + "attn.bk", kv);
+    g.bv = b.v(p + "attn.bv", kv);
+  }
+  return g;
+}
+
+MLAWeights load_mla(const Binder& b, const std::string& p) {
+  const ModelConfig& c = b.c;
+  MLAWeights a;
   if (c.q_lora_rank == 0) {
     a.wq = b.w(p + "attn.wq", c.n_heads * c.qk_head_dim(), c.dim);
   } else {
@@ -56,6 +68,17 @@ BlockWeights load_block(const Binder& b, int64_t i, bool moe) {
   a.kv_norm = b.v(p + "attn.kv_norm", c.kv_lora_rank);
   a.wkv_b = b.w(p + "attn.wkv_b", c.n_heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
   a.wo = b.w(p + "attn.wo", c.dim, c.n_heads * c.v_head_dim);
+  return a;
+}
+
+BlockWeights load_block(const Binder& b, int64_t i, bool moe) {
+  const ModelConfig& c = b.c;
+  const std::string p = "layers." + std::to_string(i) + ".";
+  BlockWeights L;
+  L.attn_norm = b.v(p + "attn_norm", c.dim);
+  L.ffn_norm = b.v(p + "ffn_norm", c.dim);
+  if (c.attn == AttnKind::GQA) L.gqa = load_gqa(b, p);
+  else L.attn = load_mla(b, p);
   L.is_moe = moe;
   if (!moe) {
     L.mlp = b.mlp(p + "ffn", c.inter_dim);

@@ -22,6 +22,16 @@ struct MLAWeights {
   Weight wo;                   // (dim, n_heads * v_head_dim)
 };
 
+// Grouped-query attention of the R1-Distill families (Qwen2, Llama): n_kv_heads key/value heads, each shared
+// by n_heads / n_kv_heads query heads.
+struct GQAWeights {
+  Weight wq;                         // (n_heads * head_dim, dim)     q_proj
+  Weight wk;                         // (n_kv_heads * head_dim, dim)  k_proj
+  Weight wv;                         // (n_kv_heads * head_dim, dim)  v_proj
+  Weight wo;                         // (dim, n_heads * head_dim)     o_proj (no bias)
+  std::vector<float> bq, bk, bv;     // q/k/v biases (Qwen2; Llama with attention_bias); empty otherwise
+};
+
 struct MLPWeights {  // SwiGLU: w2(silu(w1 x) * w3 x)
   Weight w1;  // (inter, dim)  gate_proj
   Weight w2;  // (dim, inter)  down_proj
@@ -37,7 +47,8 @@ struct MoEWeights {
 
 struct BlockWeights {
   std::vector<float> attn_norm, ffn_norm;  // (dim)
-  MLAWeights attn;
+  MLAWeights attn;  // AttnKind::MLA
+  GQAWeights gqa;   // AttnKind::GQA
   bool is_moe = false;
   MLPWeights mlp;  // dense layers
   MoEWeights moe;  // MoE layers

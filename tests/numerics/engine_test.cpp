@@ -137,5 +137,30 @@ TEST_F(EngineTest, FullQueueRefuses) {
   pb->get_future().get();
 }
 
+// The GQA families (R1-Distill Qwen2/Llama) run through the same engine: their cache rows are keys and values.
+TEST(EngineGQA, BatchedPagedRequestsEqualSeparateGeneration) {
+  for (const size_t variant : {size_t(4), size_t(5)}) {  // tiny-qwen2, tiny-llama
+    test::TempDir dir;
+    InitOptions io = test::golden_variants()[variant].init;
+    io.out = dir.path();
+    init_checkpoint(io);
+    const Model m(dir.path());
+    EngineOptions o;
+    o.max_parallel = 3;
+    o.context = 128;
+    o.page_tokens = 4;
+    Engine e(m, o);
+    const std::vector<std::vector<int32_t>> prompts = {{0, 11, 12, 13, 14, 15, 16, 17, 18}, {0, 11, 12, 13, 14, 15, 16, 17, 40}, {0, 9}};
+    std::vector<std::shared_ptr<std::promise<Result>>> ps;
+    for (const auto& p : prompts) ps.push_back(submit(e, p, 10));
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      GenerateParams gp;
+      gp.max_tokens = 10;
+      gp.ignore_eos = true;
+      EXPECT_EQ(ps[i]->get_future().get().tokens, generate(m, prompts[i], gp).tokens) << io.config << " request " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace r1

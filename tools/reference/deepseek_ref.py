@@ -607,11 +607,19 @@ def main(argv=None):
 
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     dtype = torch.float32 if args.dtype == "float32" else torch.float64
-    model = DeepSeekRef(args.model, dtype)
+    with open(os.path.join(args.model, "config.json")) as f:
+        arch = (json.load(f).get("architectures") or ["?"])[0]
+    if arch in ("Qwen2ForCausalLM", "LlamaForCausalLM"):
+        from gqa_ref import GQARef  # the R1-Distill families
+        model = GQARef(args.model, dtype)
+        vocab_size = model.V
+    else:
+        model = DeepSeekRef(args.model, dtype)
+        vocab_size = model.cfg.vocab_size
     if args.tokens is not None:
         tokens = [int(t) for t in args.tokens.split(",") if t.strip()]
     else:
-        tokens = named_prompt(args.prompt, model.cfg.vocab_size)
+        tokens = named_prompt(args.prompt, vocab_size)
     if not tokens:
         ap.error("empty prompt")
 

@@ -30,9 +30,13 @@ variants=(
   "v2|--config tiny-v2 --seed 2"
   "v3|--config tiny-v3 --seed 3"
   "v3-fp8|--config tiny-v3 --seed 4 --fp8 --shards 2"
+  "qwen2|--config tiny-qwen2 --seed 5"
+  "llama|--config tiny-llama --seed 6"
 )
 
+only="${ONLY:-}"   # e.g. ONLY=qwen2 regenerates one variant
 for entry in "${variants[@]}"; do
+  [[ -z "$only" || "${entry%%|*}" == "$only" ]] || continue
   name="${entry%%|*}"
   read -r -a flags <<< "${entry#*|}"
   echo "== $name: r1 init ${flags[*]}"

@@ -46,4 +46,13 @@ void rope_interleaved(float* x, const float* c, const float* s, int64_t n) {
   }
 }
 
+void rope_neox(float* x, const float* c, const float* s, int64_t n) {
+  const int64_t h = n / 2;
+  for (int64_t i = 0; i < h; ++i) {
+    const float a = x[i], b = x[i + h];
+    x[i] = a * c[i] - b * s[i];
+    x[i + h] = a * s[i] + b * c[i];
+  }
+}
+
 }  // namespace r1::ops

@@ -70,8 +70,64 @@ TEST(Config, WrongTypeOrContradictionIsNamed) {
 
 TEST(Config, UnknownArchitecture) {
   auto j = tiny("tiny-v3");
-  j["architectures"] = {"LlamaForCausalLM"};
-  EXPECT_NE(error_of(j).find("unsupported architecture 'LlamaForCausalLM'"), std::string::npos);
+  j["architectures"] = {"MistralForCausalLM"};
+  EXPECT_NE(error_of(j).find("unsupported architecture 'MistralForCausalLM'"), std::string::npos);
+}
+
+TEST(Config, ReadsTheDistillFamilies) {
+  const ModelConfig q = parse_model_config(init_config_json("tiny-qwen2", false), "qwen2");
+  EXPECT_EQ(q.attn, AttnKind::GQA);
+  EXPECT_EQ(q.rope_style, RopeStyle::NeoX);
+  EXPECT_EQ(q.n_kv_heads, 2);
+  EXPECT_EQ(q.head_dim, 32);  // hidden_size / num_attention_heads
+  EXPECT_TRUE(q.qkv_bias);    // Qwen2 always has q/k/v biases
+  EXPECT_TRUE(q.tie_word_embeddings);
+  EXPECT_EQ(q.latent_cache_width(), 2 * 2 * 32);  // keys and values of the two KV heads
+  EXPECT_FALSE(q.is_moe_layer(0));
+  const ModelConfig l = parse_model_config(init_config_json("tiny-llama", false), "llama");
+  EXPECT_EQ(l.head_dim, 16);  // given explicitly
+  EXPECT_FALSE(l.qkv_bias);
+  EXPECT_TRUE(l.llama3.enabled);
+  EXPECT_EQ(l.llama3.original_seq_len, 64);
+  EXPECT_DOUBLE_EQ(l.softmax_scale(), 0.25);  // 16^-0.5, no YaRN factor
+  EXPECT_EQ(l.rope_dim(), 16);
+}
+
+TEST(Config, DistillFamilyErrorsAreNamed) {
+  auto j = tiny("tiny-qwen2");
+  j["num_key_value_heads"] = 3;
+  EXPECT_NE(error_of(j).find("key 'num_key_value_heads' must divide num_attention_heads"), std::string::npos);
+  j = tiny("tiny-qwen2");
+  j["use_sliding_window"] = true;
+  EXPECT_NE(error_of(j).find("sliding-window attention is not implemented"), std::string::npos);
+  j = tiny("tiny-llama");
+  j["rope_scaling"]["rope_type"] = "dynamic";
+  EXPECT_NE(error_of(j).find("only llama3 (or default) is supported for LlamaForCausalLM"), std::string::npos);
+  j = tiny("tiny-llama");
+  j["rope_scaling"].erase("low_freq_factor");
+  EXPECT_NE(error_of(j).find("key 'low_freq_factor' is missing"), std::string::npos);
+  j = tiny("tiny-llama");
+  j["mlp_bias"] = true;
+  EXPECT_NE(error_of(j).find("key 'mlp_bias'"), std::string::npos);
+  j = tiny("tiny-llama");
+  j["hidden_act"] = "gelu";
+  EXPECT_NE(error_of(j).find("only silu"), std::string::npos);
+}
+
+TEST(Config, Llama3RopeScalingBands) {
+  // Llama 3.1's settings: theta 500000, head_dim 128, factor 8, low 1, high 4, original 8192.
+  ModelConfig c;
+  c.attn = AttnKind::GQA;
+  c.head_dim = 128;
+  c.rope_theta = 500000.0;
+  c.llama3 = {true, 8.0, 1.0, 4.0, 8192};
+  const auto f = rope_inv_freq(c);
+  for (size_t i = 0; i < f.size(); ++i) {
+    const double base = std::pow(500000.0, -2.0 * double(i) / 128.0), wavelen = 2 * M_PI / base;
+    if (wavelen < 8192.0 / 4.0) EXPECT_DOUBLE_EQ(f[i], base) << i;               // high frequencies kept
+    else if (wavelen > 8192.0) EXPECT_DOUBLE_EQ(f[i], base / 8.0) << i;          // low ones interpolated
+    else EXPECT_TRUE(f[i] < base && f[i] > base / 8.0) << i;                     // blended between
+  }
 }
 
 TEST(Config, YarnMatchesTheFormula) {

@@ -12,7 +12,8 @@ TEST(LatentKVCache, HoldsExactlyTheLatentPerTokenPerLayer) {
     const ModelConfig c = parse_model_config(init_config_json(name, false), name);
     const int64_t ctx = 37;
     LatentKVCache cache(c, ctx);
-    const int64_t per = c.kv_lora_rank + c.qk_rope_head_dim;
+    // MLA: the latent and the rope key; GQA (R1-Distill families): keys and values of the KV heads.
+    const int64_t per = c.attn == AttnKind::MLA ? c.kv_lora_rank + c.qk_rope_head_dim : 2 * c.n_kv_heads * c.head_dim;
     EXPECT_EQ(cache.width(), per) << name;
     EXPECT_EQ(cache.bytes_per_token_layer(), per * int64_t(sizeof(float))) << name;
     EXPECT_EQ(cache.bytes_per_token(), c.n_layers * per * int64_t(sizeof(float))) << name;
