@@ -41,10 +41,10 @@ Bpe::Bpe(const nlohmann::json& m, const std::string& where) {
   }
   ignore_merges_ = m.value("ignore_merges", false);
   if (m.contains("unk_token") && m["unk_token"].is_string()) unk_ = token_id(m["unk_token"].get<std::string>());
-  if (m.contains("continuing_subword_prefix") && !m["continuing_subword_prefix"].is_null())
-    throw Error(where + ": BPE continuing_subword_prefix is not supported");
-  if (m.contains("end_of_word_suffix") && !m["end_of_word_suffix"].is_null())
-    throw Error(where + ": BPE end_of_word_suffix is not supported");
+  // An empty prefix/suffix (Qwen2's tokenizer.json spells them "") is the same as none.
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (m.contains(key) && !m[key].is_null() && !(m[key].is_string() && m[key].get<std::string>().empty()))
+      throw Error(where + ": BPE " + key + " is not supported");
   if (m.value("byte_fallback", false)) throw Error(where + ": BPE byte_fallback is not supported");
 }
 

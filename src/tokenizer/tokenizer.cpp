@@ -91,9 +91,20 @@ Tokenizer::Tokenizer(const std::string& dir) {
     throw Error(path + ": model.type '" + type + "' is not supported (only BPE)");
   bpe_ = std::make_unique<Bpe>(model, path);
   if (j.contains("normalizer") && !j["normalizer"].is_null()) {
+    // NFC (Qwen2's), or a Sequence of NFCs; an empty Sequence is no normalizer.
     const json& n = j["normalizer"];
-    const bool empty_seq = n.value("type", "") == "Sequence" && n.contains("normalizers") && n["normalizers"].empty();
-    if (!empty_seq) throw Error(path + ": normalizer '" + n.value("type", "?") + "' is not supported yet");
+    const std::string type = n.value("type", "?");
+    if (type == "NFC") {
+      norm_.set_nfc();
+    } else if (type == "Sequence" && n.contains("normalizers") && n["normalizers"].is_array()) {
+      for (const json& e : n["normalizers"]) {
+        const std::string t = e.is_object() ? e.value("type", "?") : "?";
+        if (t != "NFC") throw Error(path + ": normalizer '" + t + "' is not supported (only NFC)");
+        norm_.set_nfc();
+      }
+    } else {
+      throw Error(path + ": normalizer '" + type + "' is not supported (only NFC)");
+    }
   }
   pre_ = make_pre_tokenizer(j.value("pre_tokenizer", json()), path);
   if (j.contains("decoder") && !j["decoder"].is_null() && j["decoder"].value("type", "") != "ByteLevel")
@@ -146,7 +157,7 @@ bool Tokenizer::is_special(int32_t id) const {
 }
 
 void Tokenizer::encode_text(std::string_view text, std::vector<int32_t>* out) const {
-  std::vector<std::string> pieces{std::string(text)};
+  std::vector<std::string> pieces{norm_.apply(text)};
   if (pre_) pre_->split(&pieces);
   const bool byte_level = pre_ && pre_->byte_level();
   for (const auto& p : pieces) {

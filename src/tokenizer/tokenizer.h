@@ -11,6 +11,7 @@
 
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/normalizer.h"
 #include "tokenizer/pretokenizer.h"
 
 namespace r1::tok {
@@ -50,6 +51,7 @@ class Tokenizer {
   void encode_text(std::string_view text, std::vector<int32_t>* out) const;
 
   std::unique_ptr<Bpe> bpe_;
+  Normalizer norm_;
   std::unique_ptr<PreTokenizer> pre_;
   AddedTokens added_;
   TokenizerConfig cfg_;
