@@ -359,7 +359,7 @@ void init_checkpoint(const InitOptions& o) {
   }
   std::filesystem::create_directories(o.out);
   write_checkpoint_tensors(o.out, e.out, o.shards);
-  tok::write_byte_tokenizer(o.out, c.vocab_size);
+  tok::write_byte_tokenizer(o.out, c.vocab_size, /*think_prompt=*/c.attn == AttnKind::GQA);  // R1-Distill's prompt
   write_file_atomic(o.out + "/config.json", cfg_text);
 }
 

@@ -11,8 +11,9 @@ namespace r1::tok {
 
 using ojson = nlohmann::ordered_json;
 
-const char* deepseek_style_chat_template() {
-  return "{{ bos_token }}"
+std::string deepseek_style_chat_template(bool think_prompt) {
+  const char* body =
+         "{{ bos_token }}"
          "{%- for m in messages if m['role'] == 'system' %}{{ m['content'] }}{%- endfor %}"
          "{%- for m in messages %}"
          "{%- if m['role'] == 'user' %}{{ '<｜User｜>' + m['content'] }}"
@@ -22,10 +23,11 @@ const char* deepseek_style_chat_template() {
          "{{ '<｜Assistant｜>' + c + '<｜end▁of▁sentence｜>' }}"
          "{%- endif %}"
          "{%- endfor %}"
-         "{%- if add_generation_prompt %}{{ '<｜Assistant｜>' }}{%- endif %}";
+         "{%- if add_generation_prompt %}{{ '<｜Assistant｜>";
+  return std::string(body) + (think_prompt ? "<think>\\n" : "") + "' }}{%- endif %}";
 }
 
-void write_byte_tokenizer(const std::string& dir, int64_t vocab_size) {
+void write_byte_tokenizer(const std::string& dir, int64_t vocab_size, bool think_prompt) {
   static const char* kSpecial[] = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜▁pad▁｜>", "<｜User｜>",
                                    "<｜Assistant｜>", "<think>", "</think>"};
   const int64_t n_special = 7;
@@ -90,7 +92,7 @@ void write_byte_tokenizer(const std::string& dir, int64_t vocab_size) {
                {"pad_token", kSpecial[1]},
                {"model_max_length", 16384},
                {"tokenizer_class", "LlamaTokenizerFast"},
-               {"chat_template", deepseek_style_chat_template()}};
+               {"chat_template", deepseek_style_chat_template(think_prompt)}};
   write_file_atomic(dir + "/tokenizer_config.json", cfg.dump(1) + "\n");
 }
 

