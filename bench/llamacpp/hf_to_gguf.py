@@ -328,6 +328,11 @@ def check_required(plan, cfg):
 # ----------------------------------------------------------------------------------------------------------------
 # metadata
 
+def file_type(outtype):
+    return {"bf16": gguf.LlamaFileType.MOSTLY_BF16, "f16": gguf.LlamaFileType.MOSTLY_F16,
+            "f32": gguf.LlamaFileType.ALL_F32}[outtype]
+
+
 def write_hparams(w, cfg, outtype, name):
     K = gguf.Keys
     arch = w.arch
@@ -374,9 +379,7 @@ def write_hparams(w, cfg, outtype, name):
     if sf is not None:
         w.add_expert_gating_func({"softmax": gguf.ExpertGatingFuncType.SOFTMAX,
                                   "sigmoid": gguf.ExpertGatingFuncType.SIGMOID}[sf])
-    ftype = {"bf16": gguf.LlamaFileType.MOSTLY_BF16, "f16": gguf.LlamaFileType.MOSTLY_F16,
-             "f32": gguf.LlamaFileType.ALL_F32}[outtype]
-    w.add_file_type(ftype)
+    w.add_file_type(file_type(outtype))
     # DeepseekV2Model.set_gguf_parameters
     has_moe = cfg.get("n_routed_experts") is not None
     dense = cfg.get("first_k_dense_replace")
@@ -499,19 +502,27 @@ def main():
     t0 = time.time()
     cfg = json.loads((args.model / "config.json").read_text())
     archs = cfg.get("architectures") or []
-    if not set(archs) & {"DeepseekV2ForCausalLM", "DeepseekV3ForCausalLM"}:
-        raise SystemExit(f"architectures {archs}: expected DeepseekV2ForCausalLM or DeepseekV3ForCausalLM")
+    dense = {"Qwen2ForCausalLM": gguf.MODEL_ARCH.QWEN2, "LlamaForCausalLM": gguf.MODEL_ARCH.LLAMA}
+    if not set(archs) & ({"DeepseekV2ForCausalLM", "DeepseekV3ForCausalLM"} | set(dense)):
+        raise SystemExit(f"architectures {archs}: expected DeepseekV2/V3ForCausalLM, Qwen2ForCausalLM or LlamaForCausalLM")
     cfg.setdefault("num_key_value_heads", cfg["num_attention_heads"])
 
     ck = Checkpoint(args.model)
-    plan, skipped = build_plan(ck, cfg, args.outtype)
-    check_required(plan, cfg)
-
-    arch = gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.DEEPSEEK2]
+    if archs[0] in dense:  # the R1-Distill families (gguf_dense.py)
+        import gguf_dense
+        plan, skipped = gguf_dense.build_plan(gguf, ck, cfg, args.outtype, load, convert)
+        arch = gguf.MODEL_ARCH_NAMES[dense[archs[0]]]
+    else:
+        plan, skipped = build_plan(ck, cfg, args.outtype)
+        check_required(plan, cfg)
+        arch = gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.DEEPSEEK2]
     args.outfile.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.outfile.with_name(args.outfile.name + ".part")
     w = gguf.GGUFWriter(tmp, arch)
-    write_hparams(w, cfg, args.outtype, args.model.name)
+    if archs[0] in dense:
+        gguf_dense.write_hparams(gguf, w, cfg, file_type(args.outtype), args.model.name)
+    else:
+        write_hparams(w, cfg, args.outtype, args.model.name)
     n_tok, n_merges = write_vocab(w, args.model, cfg, args.tokenizer_pre)
 
     QT = gguf.GGMLQuantizationType
