@@ -651,6 +651,35 @@ async function authQueueChecks(srv) {
   if (!st.ended) ac.abort();
 }
 
+// An R1-Distill-family model (Qwen2 architecture, GQA cache) through the same server: its chat template opens
+// <think> on the generation prompt, so the answer starts as reasoning, as DeepSeek-R1-Distill's folders do.
+async function distillChecks(srv) {
+  const oai = client(srv);
+  const messages = [{ role: 'user', content: 'Say something.' }];
+  const want = generate({ prompt: messages[0].content, chat: true, maxTokens: 12 });
+  const promptIds = chatPromptIds(messages);
+  ok('distill: the chat prompt ends with <think> and a newline', detok(promptIds).endsWith('<think>\n') ||
+     r1(['chat-template', '--model', MODEL, '--messages', path.join(SCRATCH, 'messages.json'),
+         '--add-generation-prompt']).endsWith('<think>\n'));
+  const r = await oai.chat.completions.create({ model: 'tiny-qwen2', messages, max_tokens: 12, temperature: 0 });
+  const m = r.choices[0].message;
+  eq('distill: greedy reasoning + content equal r1 generate --chat', (m.reasoning_content ?? '') + (m.content ?? ''),
+     (want.raw.reasoning_content ?? '') + (want.raw.content ?? ''));
+  eq('distill: reasoning_content as r1 generate splits it', m.reasoning_content ?? '', want.raw.reasoning_content ?? '');
+  eq('distill: usage.prompt_tokens matches the tokenizer', r.usage.prompt_tokens, promptIds.length);
+  eq('distill: usage.completion_tokens', r.usage.completion_tokens, want.tokens.length);
+  const st = await collectChat(await oai.chat.completions.create({ model: 'tiny-qwen2', messages, max_tokens: 12,
+                                                                   temperature: 0, stream: true }));
+  eq('distill: streamed reasoning equals the non-streamed one', st.reasoning, m.reasoning_content ?? '');
+  eq('distill: streamed content equals the non-streamed one', st.content, m.content ?? '');
+  // Batched: four concurrent requests give what each gives alone.
+  const prompts = ['one', 'two two', 'three three three', 'four'];
+  const wants = prompts.map((p) => generate({ prompt: p, maxTokens: 10 }).text);
+  const got = await Promise.all(prompts.map((p) => oai.completions.create({ model: 'tiny-qwen2', prompt: p,
+                                                                            max_tokens: 10, temperature: 0 })));
+  eq('distill: batched completions equal r1 generate', got.map((g) => g.choices[0].text), wants);
+}
+
 // ---------------------------------------------------------------------------------------------------- main
 async function main() {
   fs.mkdirSync(SCRATCH, { recursive: true });
@@ -670,6 +699,14 @@ async function main() {
   const aq = await startServer('api-key server', ['--model', MODEL, '--parallel', '1', '--queue', '1', '--ctx', '2560',
                                                  '--api-key', API_KEY, '--model-id', 'custom-name']);
   await authQueueChecks(aq);  // stops it with SIGTERM mid-stream
+
+  MODEL = path.join(SCRATCH, 'tiny-qwen2');
+  fs.rmSync(MODEL, { recursive: true, force: true });
+  r1(['init', '--config', 'tiny-qwen2', '--out', MODEL, '--seed', '3']);
+  const dq = await startServer('distill server', ['--model', MODEL, '--parallel', '4', '--ctx', '256',
+                                                 '--model-id', 'tiny-qwen2']);
+  await distillChecks(dq);
+  await stopServer(dq);
 }
 
 main().then(() => {
