@@ -27,9 +27,13 @@ std::string deepseek_style_chat_template(bool think_prompt) {
   return std::string(body) + (think_prompt ? "<think>\\n" : "") + "' }}{%- endif %}";
 }
 
-void write_byte_tokenizer(const std::string& dir, int64_t vocab_size, bool think_prompt) {
-  static const char* kSpecial[] = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜▁pad▁｜>", "<｜User｜>",
-                                   "<｜Assistant｜>", "<think>", "</think>"};
+namespace {
+
+const char* kSpecial[] = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜▁pad▁｜>", "<｜User｜>",
+                          "<｜Assistant｜>", "<think>", "</think>"};
+
+void write_tokenizer(const std::string& dir, int64_t vocab_size, bool think_prompt, bool with_merges,
+                     const std::vector<std::string>& extra_added) {
   const int64_t n_special = 7;
   require(vocab_size >= n_special + 256, "a byte-level tokenizer needs vocab_size >= 263");
   ojson vocab = ojson::object();
@@ -50,15 +54,24 @@ void write_byte_tokenizer(const std::string& dir, int64_t vocab_size, bool think
     vocab[a + b] = next++;
     merges.push_back(a + " " + b);
   };
-  const std::string space = byte_to_unicode(' ');
-  for (char c = 'a'; c <= 'z'; ++c) add_merge(space, std::string(1, c));
-  for (const char* bg : {"th", "he", "in", "er", "an", "re", "on", "at", "en", "nd", "ti", "es", "or", "te", "of",
-                         "ed", "is", "it", "al", "ar", "st", "to", "nt", "ng", "se", "ha", "as", "ou", "io", "le"})
-    add_merge(std::string(1, bg[0]), std::string(1, bg[1]));
-  for (char a = 'a'; a <= 'z'; ++a)
-    for (char b = 'a'; b <= 'z'; ++b) add_merge(std::string(1, a), std::string(1, b));
-  for (char a = '0'; a <= '9'; ++a)
-    for (char b = '0'; b <= '9'; ++b) add_merge(std::string(1, a), std::string(1, b));
+  if (with_merges) {
+    const std::string space = byte_to_unicode(' ');
+    for (char c = 'a'; c <= 'z'; ++c) add_merge(space, std::string(1, c));
+    for (const char* bg : {"th", "he", "in", "er", "an", "re", "on", "at", "en", "nd", "ti", "es", "or", "te", "of",
+                           "ed", "is", "it", "al", "ar", "st", "to", "nt", "ng", "se", "ha", "as", "ou", "io", "le"})
+      add_merge(std::string(1, bg[0]), std::string(1, bg[1]));
+    for (char a = 'a'; a <= 'z'; ++a)
+      for (char b = 'a'; b <= 'z'; ++b) add_merge(std::string(1, a), std::string(1, b));
+    for (char a = '0'; a <= '9'; ++a)
+      for (char b = '0'; b <= '9'; ++b) add_merge(std::string(1, a), std::string(1, b));
+  }
+  for (const std::string& content : extra_added) {  // more added tokens (e.g. <answer>), not special
+    require(next < vocab_size, "vocab_size too small for the added tokens");
+    vocab[content] = next;
+    added.push_back({{"id", next}, {"content", content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                     {"normalized", false}, {"special", false}});
+    ++next;
+  }
   // Ids the merges do not fill become placeholder tokens (as in DeepSeek's own padded vocabularies), so every
   // id a model can emit has text.
   for (; next < vocab_size; ++next) {
@@ -94,6 +107,18 @@ void write_byte_tokenizer(const std::string& dir, int64_t vocab_size, bool think
                {"tokenizer_class", "LlamaTokenizerFast"},
                {"chat_template", deepseek_style_chat_template(think_prompt)}};
   write_file_atomic(dir + "/tokenizer_config.json", cfg.dump(1) + "\n");
+}
+
+}  // namespace
+
+void write_byte_tokenizer(const std::string& dir, int64_t vocab_size, bool think_prompt) {
+  write_tokenizer(dir, vocab_size, think_prompt, /*with_merges=*/true, {});
+}
+
+int64_t write_char_tokenizer(const std::string& dir, bool think_prompt) {
+  const int64_t vocab_size = 7 + 256 + 2;
+  write_tokenizer(dir, vocab_size, think_prompt, /*with_merges=*/false, {"<answer>", "</answer>"});
+  return vocab_size;
 }
 
 }  // namespace r1::tok

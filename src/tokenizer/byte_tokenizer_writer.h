@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace r1::tok {
 
@@ -13,6 +14,11 @@ namespace r1::tok {
 // think_prompt: the generation prompt opens the reasoning ("<｜Assistant｜><think>\n"), as the chat template
 // of DeepSeek-R1 and its R1-Distill (Qwen2 / Llama) folders does; otherwise it ends at "<｜Assistant｜>".
 void write_byte_tokenizer(const std::string& dir, int64_t vocab_size, bool think_prompt = false);
+
+// A character-level tokenizer for the small models r1 trains (synthetic corpora): the same specials and 256
+// byte tokens, no merges (every byte is one token), and <answer> (263), </answer> (264) as added tokens.
+// Returns its vocab_size (265).
+int64_t write_char_tokenizer(const std::string& dir, bool think_prompt = false);
 
 // r1's own chat template in DeepSeek's format (system prompt first, <｜User｜>/<｜Assistant｜> turns,
 // R1-style dropping of earlier <think>…</think> reasoning from assistant turns), with or without the
