@@ -1,0 +1,92 @@
+// Finite-difference gradient checks in double precision for the autograd ops.
+//
+// Each check perturbs one entry by +-h (central difference, h = 1e-6) and compares (L(x+h) - L(x-h)) / 2h with
+// the analytic gradient. In double the truncation error is O(h^2 f''') ~ 1e-12 and the rounding error is
+// O(eps * |L| / h) ~ 1e-10 relative to the loss, so an honest backward agrees to ~1e-8; kRelTol = 1e-6 (= h)
+// leaves two orders of margin and still catches any wrong term (those give errors of order 1).
+// Error of an entry: |fd - analytic| / max(|analytic|, |fd|, 1e-2 * max |analytic| over the tensor), so
+// entries that are nearly zero are compared relative to the tensor's scale rather than to the rounding noise
+// of the difference quotient (~1e-16 * sum of |terms of L| / h, up to ~1e-8 absolute in these tests).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+
+namespace r1::ag::test {
+
+constexpr double kStep = 1e-6;
+constexpr double kRelTol = 1e-6;
+
+inline std::vector<double> random_vec(Rng& rng, int64_t n, double scale) {
+  std::vector<double> v(static_cast<size_t>(n));
+  for (auto& x : v) x = double(rng.symmetric(1.0f)) * scale;
+  return v;
+}
+
+// Central-difference check of `analytic` (n entries, the gradient of loss() w.r.t. x) at `indices` (all when
+// empty). Returns the largest error; records a test failure naming the tensor when it exceeds tol.
+inline double check_grad(const std::string& name, double* x, const double* analytic, int64_t n,
+                         const std::function<double()>& loss, const std::vector<int64_t>& indices = {},
+                         double tol = kRelTol) {
+  double amax = 0.0;
+  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(analytic[i]));
+  const double floor = std::max(1e-2 * amax, 1e-12);
+  double worst = 0.0;
+  int64_t worst_i = -1, count = 0;
+  auto one = [&](int64_t i) {
+    const double x0 = x[i];
+    x[i] = x0 + kStep;
+    const double lp = loss();
+    x[i] = x0 - kStep;
+    const double lm = loss();
+    x[i] = x0;
+    const double fd = (lp - lm) / (2.0 * kStep);
+    const double err = std::fabs(fd - analytic[i]) / std::max({std::fabs(analytic[i]), std::fabs(fd), floor});
+    if (err > worst || worst_i < 0) {
+      worst = err;
+      worst_i = i;
+    }
+    ++count;
+  };
+  if (indices.empty()) {
+    for (int64_t i = 0; i < n; ++i) one(i);
+  } else {
+    for (int64_t i : indices) one(i);
+  }
+  std::printf("[gradcheck] %-40s %6lld entries  max rel err %.2e  (max |grad| %.2e)\n", name.c_str(),
+              (long long)count, worst, amax);
+  EXPECT_LE(worst, tol) << name << ": entry " << worst_i << " analytic " << analytic[worst_i];
+  EXPECT_GT(amax, 0.0) << name << ": gradient is identically zero, the check would be vacuous";
+  return worst;
+}
+
+// n_pick distinct random entries of a tensor of n entries (all of them when n <= n_pick).
+inline std::vector<int64_t> pick(Rng& rng, int64_t n, int64_t n_pick) {
+  std::vector<int64_t> out;
+  if (n <= n_pick) {
+    for (int64_t i = 0; i < n; ++i) out.push_back(i);
+    return out;
+  }
+  while (int64_t(out.size()) < n_pick) {
+    const int64_t i = int64_t(rng.next() % uint64_t(n));
+    if (std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
+  }
+  return out;
+}
+
+// sum_i out[i] * r[i]: a scalar loss whose gradient w.r.t. out is r.
+inline double weighted_sum(const std::vector<double>& out, const std::vector<double>& r) {
+  double s = 0.0;
+  for (size_t i = 0; i < out.size(); ++i) s += out[i] * r[i];
+  return s;
+}
+
+}  // namespace r1::ag::test
