@@ -89,4 +89,31 @@ inline double weighted_sum(const std::vector<double>& out, const std::vector<dou
   return s;
 }
 
+struct Tensor {
+  std::string name;
+  std::vector<double> value, grad;
+};
+
+// Random tensors for the parameters named in `specs`, bound into p (values) and g (gradients).
+struct Spec {
+  std::string name;
+  int64_t n;
+  double scale, offset;  // uniform in offset +- scale (norm weights around 1)
+  double** pp;
+  double** gp;
+};
+
+inline std::vector<Tensor> make_tensors(Rng& rng, const std::vector<Spec>& specs) {
+  std::vector<Tensor> ts;
+  ts.reserve(specs.size());
+  for (const Spec& s : specs) {
+    std::vector<double> v = random_vec(rng, s.n, s.scale);
+    for (auto& x : v) x += s.offset;
+    ts.push_back({s.name, v, std::vector<double>(size_t(s.n), 0.0)});
+    *s.pp = ts.back().value.data();
+    *s.gp = ts.back().grad.data();
+  }
+  return ts;
+}
+
 }  // namespace r1::ag::test
