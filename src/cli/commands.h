@@ -22,6 +22,8 @@ Action add_chat_template(CLI::App& app);
 Action add_serve(CLI::App& app);
 Action add_chat(CLI::App& app);
 Action add_bench(CLI::App& app);
+Action add_train(CLI::App& app);
+Action add_corpus(CLI::App& app);
 
 // Shared helpers.
 std::vector<int32_t> parse_token_list(const std::string& s);  // "0,17,5" -> {0, 17, 5}; throws r1::Error

@@ -178,6 +178,28 @@ ojson named_config(const std::string& name) {
     c["num_nextn_predict_layers"] = 1;
     return c;
   }
+  if (name == "train-tiny") {  // the small model `r1 train` starts from: V3 routing, MTP, no YaRN, ~1 M params
+    c = named_config("tiny-v3");
+    c["vocab_size"] = 265;  // r1's character-level tokenizer; `r1 train` sets it from the data
+    c["hidden_size"] = 128;
+    c["intermediate_size"] = 384;
+    c["moe_intermediate_size"] = 96;
+    c["num_hidden_layers"] = 3;
+    c["q_lora_rank"] = nullptr;
+    c["kv_lora_rank"] = 64;
+    c["qk_nope_head_dim"] = 32;
+    c["qk_rope_head_dim"] = 16;
+    c["v_head_dim"] = 32;
+    c["n_routed_experts"] = 8;
+    c["n_shared_experts"] = 1;
+    c["num_experts_per_tok"] = 2;
+    c["n_group"] = 1;
+    c["topk_group"] = 1;
+    c["routed_scaling_factor"] = 1.0;
+    c["rope_scaling"] = nullptr;
+    c["max_position_embeddings"] = 1024;
+    return c;
+  }
   if (name == "small-v3") {  // a few hundred MB: for memory and speed checks, not for golden tests
     c = named_config("tiny-v3");
     c["vocab_size"] = 32000;
@@ -325,7 +347,8 @@ void emit_block(Emitter& e, const ModelConfig& c, int64_t i, bool moe) {
 }  // namespace
 
 std::vector<std::string> init_config_names() {
-  return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3", "v2-lite-8l", "tiny-qwen2", "tiny-llama", "qwen2-1.5b"};
+  return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3", "v2-lite-8l", "tiny-qwen2", "tiny-llama", "qwen2-1.5b",
+          "train-tiny"};
 }
 
 std::string init_config_json(const std::string& name, bool fp8) {

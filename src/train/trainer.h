@@ -1,0 +1,45 @@
+// The training loop behind `r1 train`: a DeepSeek-architecture model (MLA, DeepSeekMoE, MTP) trained from
+// scratch or from a checkpoint on a token file, with AdamW (f32 master weights), warmup + cosine LR, gradient
+// clipping and accumulation, auxiliary-loss-free expert balancing (DeepSeek-V3 §2.1.2: the router bias of an
+// overloaded expert goes down by gamma, of an underloaded one up, used only for selection), the MTP loss
+// (weight lambda), data parallelism over MPI, atomic checkpoints and bit-exact resume.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "train/dist.h"
+
+namespace r1::train {
+
+struct TrainOptions {
+  std::string config;        // an `r1 init` config name (vocab_size taken from the data), or
+  std::string init_dir;      // a checkpoint folder to continue from (its weights; the optimizer starts fresh)
+  std::string data;          // .tok file; tokenizer files next to it are copied into `out`
+  std::string out;           // checkpoint folder (an HF folder r1 serves, plus optimizer state)
+  int64_t steps = 100, batch = 8, seq = 128, accum = 1;
+  double lr = 1e-3, min_lr = -1.0;  // min_lr < 0: lr / 10
+  int64_t warmup = -1;              // < 0: steps / 20
+  double weight_decay = 0.1, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
+  double mtp_weight = 0.3;          // lambda of DeepSeek-V3's MTP loss
+  double bias_gamma = 0.001;        // balancing speed gamma (0: off)
+  double seq_aux_alpha = 0.0;       // sequence-wise balance loss (not implemented: > 0 is an error)
+  uint64_t seed = 0;
+  int64_t save_every = 0;           // 0: only at the end
+  std::string save_dtype = "f32";   // f32 (resumable) | bf16 (smaller, for serving)
+  bool resume = false;
+  bool progress = true;
+  int threads = 0;
+  std::string log_name = "train_log.jsonl";
+};
+
+struct TrainResult {
+  int64_t steps_done = 0;
+  double first_loss = 0, last_loss = 0, tokens_per_second = 0;
+};
+
+// Runs (or resumes) training; only rank 0 writes files. Errors (bad data, bad options, an inconsistent
+// checkpoint) throw r1::Error naming the problem before any file in `out` is touched.
+TrainResult run_training(const TrainOptions& o, const Dist& dist);
+
+}  // namespace r1::train
