@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(cmake ninja-build g++ pkg-config libomp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev
-      libopenblas-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-jinja2 tmux)
+      libopenblas-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-jinja2 tmux
+      libopenmpi-dev openmpi-bin)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [[ "${1:-}" == "--reference" ]]; then

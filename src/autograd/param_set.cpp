@@ -25,6 +25,7 @@ void ParamSet<T>::add(const std::string& ours, std::vector<int64_t> shape, bool 
 template <class T>
 ParamSet<T>::ParamSet(const ModelConfig& c) : cfg_(c) {
   require(c.dim > 0 && c.vocab_size > 0 && c.n_heads > 0, "ParamSet: config has no model dimensions");
+  require(c.attn == AttnKind::MLA, "training is implemented for the DeepSeek architectures (MLA), not " + c.architecture);
   const int64_t D = c.dim, H = c.n_heads, qk = c.qk_head_dim();
   auto block = [&](int64_t i, bool moe) {
     const std::string p = "layers." + std::to_string(i) + ".";

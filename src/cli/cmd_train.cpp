@@ -34,6 +34,8 @@ Action add_train(CLI::App& app) {
   cmd->add_option("--save-every", o->save_every, "Save a checkpoint every N steps (0: at the end)")->default_val(o->save_every);
   cmd->add_option("--save-dtype", o->save_dtype, "Weights dtype of the checkpoint: f32 (resumable) or bf16")
       ->default_val(o->save_dtype);
+  cmd->add_option("--stop-after", o->stop_after, "Stop (and save) after N steps of this run; --resume continues")
+      ->default_val(0);
   cmd->add_flag("--resume", o->resume, "Continue the run saved in --out (bit-exactly, same options required)");
   cmd->add_flag("!--no-progress", o->progress, "No progress line");
   cmd->add_option("-t,--threads", o->threads, "OpenBLAS threads (0: default)")->default_val(0);

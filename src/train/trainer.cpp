@@ -189,7 +189,8 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
   const bool tty = opt.progress && dist.root() && isatty(STDERR_FILENO);
   double tokens = tokens_before;
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t step = start; step < opt.steps; ++step) {
+  const int64_t end = opt.stop_after > 0 ? std::min(opt.steps, start + opt.stop_after) : opt.steps;
+  for (int64_t step = start; step < end; ++step) {
     const auto ts = std::chrono::steady_clock::now();
     ps.zero_grad();
     std::vector<int64_t> load(moe_layers.size() * size_t(E), 0);  // (moe layer, expert) tokens routed
@@ -252,7 +253,7 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (tty) std::fputc('\n', stderr);
-  save(opt.steps, tokens, seconds_before + total);
+  save(end, tokens, seconds_before + total);
   dist.barrier();
   res.tokens_per_second = res.steps_done > 0 ? step_tokens * double(res.steps_done) / total : 0;
   return res;

@@ -28,6 +28,7 @@ struct TrainOptions {
   int64_t save_every = 0;           // 0: only at the end
   std::string save_dtype = "f32";   // f32 (resumable) | bf16 (smaller, for serving)
   bool resume = false;
+  int64_t stop_after = 0;           // > 0: stop (and save) after this many steps of this invocation; --resume goes on
   bool progress = true;
   int threads = 0;
   std::string log_name = "train_log.jsonl";
