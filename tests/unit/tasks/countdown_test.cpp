@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "core/error.h"
 #include "tasks/expr.h"
@@ -173,6 +175,73 @@ TEST(Countdown, GeneratedProblemsAreSolvable) {
       EXPECT_EQ(r.format, 1.0);
     }
   }
+}
+
+// Independent oracle: every value an expression over the multiset `v` can take (integer rules: each division
+// exact), by splitting the multiset into two non-empty parts in every way (a different algorithm from the
+// solver's pairwise reduction).
+std::set<int64_t> reachable(const std::vector<int64_t>& v, std::map<std::vector<int64_t>, std::set<int64_t>>* memo) {
+  if (v.size() == 1) return {v[0]};
+  if (auto it = memo->find(v); it != memo->end()) return it->second;
+  std::set<int64_t> out;
+  const size_t n = v.size();
+  for (unsigned mask = 1; mask + 1 < (1u << n); ++mask) {
+    std::vector<int64_t> a, b;
+    for (size_t i = 0; i < n; ++i) (mask >> i & 1 ? a : b).push_back(v[i]);
+    for (int64_t x : reachable(a, memo))
+      for (int64_t y : reachable(b, memo)) {
+        out.insert(x + y);
+        out.insert(x - y);
+        out.insert(x * y);
+        if (y != 0 && x % y == 0) out.insert(x / y);
+      }
+  }
+  (*memo)[v] = out;
+  return out;
+}
+
+TEST(Countdown, SolverIsExhaustive) {
+  Rng rng(21);
+  for (int trial = 0; trial < 6; ++trial) {
+    std::vector<int64_t> nums;
+    for (int i = 0; i < 4; ++i) nums.push_back(uniform_int(rng, 1, 13));
+    std::sort(nums.begin(), nums.end());
+    std::map<std::vector<int64_t>, std::set<int64_t>> memo;
+    const std::set<int64_t> can = reachable(nums, &memo);
+    for (int64_t target = -20; target <= 300; ++target) {
+      const auto s = solve_countdown(nums, target);
+      ASSERT_EQ(s.has_value(), can.count(target) > 0) << "target " << target;
+      if (s) {
+        EXPECT_EQ(evaluate_expression(s->expression).value, (Rational{target, 1})) << s->expression;
+      }
+    }
+  }
+}
+
+TEST(Countdown, RandomInputNeverCrashesAndNeverFoolsTheVerifier) {
+  const CountdownTask t;
+  const Problem p = t.make_problem({3, 7, 25, 50}, 178);
+  const std::string alphabet = "0123456789+-*/() =x\n\t<>";
+  Rng rng(5);
+  int correct = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const int64_t len = uniform_int(rng, 0, 40);
+    for (int64_t k = 0; k < len; ++k)
+      s += (i % 4 == 0) ? char(uniform_int(rng, 0, 255)) : alphabet[size_t(uniform_int(rng, 0, int64_t(alphabet.size()) - 1))];
+    const AnswerCheck c = t.check_answer(p, s);
+    if (c.correct) {  // then it really is: the literals are exactly the numbers and the value is the target
+      ++correct;
+      const ExprValue v = evaluate_expression(s.substr(0, s.find('=')));
+      ASSERT_TRUE(v.ok);
+      std::vector<int64_t> used = v.numbers;
+      std::sort(used.begin(), used.end());
+      EXPECT_EQ(used, (std::vector<int64_t>{3, 7, 25, 50}));
+      EXPECT_EQ(v.value, (Rational{178, 1}));
+    }
+    (void)t.score(p, "<think>" + s + "</think><answer>" + s + "</answer>");
+  }
+  EXPECT_EQ(correct, 0);  // random text does not solve the puzzle
 }
 
 TEST(Countdown, DifficultyKnobsAndDeterminism) {
