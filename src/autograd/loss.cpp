@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -58,9 +59,52 @@ void cross_entropy_backward(T* dlogits, const T* probs, const int32_t* targets, 
   }
 }
 
-#define R1_INSTANTIATE(T)                                                                            \
-  template T cross_entropy_forward<T>(T*, const T*, const int32_t*, int64_t, int64_t, int32_t);     \
-  template void cross_entropy_backward<T>(T*, const T*, const int32_t*, int64_t, int64_t, T, int32_t);
+template <class T>
+void target_logprobs(T* logp, const T* logits, const int32_t* targets, int64_t N, int64_t V, int32_t ignore_index) {
+  count_targets(targets, N, V, ignore_index);  // range check
+  for (int64_t n = 0; n < N; ++n) {
+    if (targets[n] == ignore_index) {
+      logp[n] = T(0);
+      continue;
+    }
+    const T* l = logits + n * V;
+    T m = l[0];
+    for (int64_t v = 1; v < V; ++v) m = l[v] > m ? l[v] : m;
+    double sum = 0.0;
+    for (int64_t v = 0; v < V; ++v) sum += std::exp(double(l[v] - m));
+    logp[n] = T(double(l[targets[n]] - m) - std::log(sum));
+  }
+}
+
+template <class T>
+T weighted_cross_entropy(const T* logits, const int32_t* targets, const T* w, int64_t N, int64_t V, int32_t ignore_index) {
+  std::vector<T> logp(static_cast<size_t>(N));
+  target_logprobs(logp.data(), logits, targets, N, V, ignore_index);
+  double total = 0.0;
+  for (int64_t n = 0; n < N; ++n)
+    if (targets[n] != ignore_index) total -= double(w[n]) * double(logp[size_t(n)]);
+  return T(total);
+}
+
+template <class T>
+void weighted_cross_entropy_backward(T* dlogits, const T* probs, const int32_t* targets, const T* w, int64_t N,
+                                     int64_t V, int32_t ignore_index) {
+  count_targets(targets, N, V, ignore_index);
+  for (int64_t n = 0; n < N; ++n) {
+    if (targets[n] == ignore_index || w[n] == T(0)) continue;
+    const T* p = probs + n * V;
+    T* d = dlogits + n * V;
+    for (int64_t v = 0; v < V; ++v) d[v] += w[n] * p[v];
+    d[targets[n]] -= w[n];
+  }
+}
+
+#define R1_INSTANTIATE(T)                                                                                         \
+  template T cross_entropy_forward<T>(T*, const T*, const int32_t*, int64_t, int64_t, int32_t);                  \
+  template void cross_entropy_backward<T>(T*, const T*, const int32_t*, int64_t, int64_t, T, int32_t);           \
+  template void target_logprobs<T>(T*, const T*, const int32_t*, int64_t, int64_t, int32_t);                     \
+  template T weighted_cross_entropy<T>(const T*, const int32_t*, const T*, int64_t, int64_t, int32_t);           \
+  template void weighted_cross_entropy_backward<T>(T*, const T*, const int32_t*, const T*, int64_t, int64_t, int32_t);
 R1_INSTANTIATE(float)
 R1_INSTANTIATE(double)
 #undef R1_INSTANTIATE

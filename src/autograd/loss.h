@@ -19,4 +19,18 @@ template <class T>
 void cross_entropy_backward(T* dlogits, const T* probs, const int32_t* targets, int64_t N, int64_t V, T dloss,
                             int32_t ignore_index = kIgnoreIndex);
 
+// logp (N) = log softmax(logits)[target] per row (0 on ignored rows), stable (from the logits).
+template <class T>
+void target_logprobs(T* logp, const T* logits, const int32_t* targets, int64_t N, int64_t V,
+                     int32_t ignore_index = kIgnoreIndex);
+
+// The per-token weighted loss sum_n w[n] * -log p[target_n] (no mean; RL objectives such as GRPO supply
+// w = -d objective / d logp): returns it, and its backward dlogits (N, V) += w[n] * (probs - onehot(target)).
+template <class T>
+T weighted_cross_entropy(const T* logits, const int32_t* targets, const T* w, int64_t N, int64_t V,
+                         int32_t ignore_index = kIgnoreIndex);
+template <class T>
+void weighted_cross_entropy_backward(T* dlogits, const T* probs, const int32_t* targets, const T* w, int64_t N,
+                                     int64_t V, int32_t ignore_index = kIgnoreIndex);
+
 }  // namespace r1::ag

@@ -99,6 +99,14 @@ ModelLoss model_forward(const ModelConfig& c, const ModelParams<T>& p, ModelActs
   if (!targets) return loss;
   a.probs.resize(size_t(N * V));
   loss.main = double(cross_entropy_forward(a.probs.data(), a.logits.data(), targets, N, V));
+  if (!a.row_weights.empty()) {
+    require(int64_t(a.row_weights.size()) == N, "model_forward: row_weights must be (B, S)");
+    a.target_logp.resize(size_t(N));
+    target_logprobs(a.target_logp.data(), a.logits.data(), targets, N, V);
+    loss.main = 0;
+    for (int64_t n = 0; n < N; ++n)
+      if (targets[n] != kIgnoreIndex) loss.main -= double(a.row_weights[size_t(n)]) * double(a.target_logp[size_t(n)]);
+  }
 
   // MTP depths, each over the positions whose token t_{i+k} is still inside the input.
   const int64_t depths = std::min<int64_t>(int64_t(p.mtp.size()), S - 1);
@@ -159,7 +167,8 @@ void model_backward(const ModelConfig& c, const ModelParams<T>& p, const ModelPa
         for (int64_t d = 0; d < D; ++d) dst[size_t((b * (Sk + 1) + i) * D + d)] += dprev[size_t((b * Sk + i) * D + d)];
   }
   std::vector<T> dlogits(size_t(N * V), T(0));  // (B, S, vocab_size)
-  cross_entropy_backward(dlogits.data(), a.probs.data(), a.targets.data(), N, V, T(1));
+  if (a.row_weights.empty()) cross_entropy_backward(dlogits.data(), a.probs.data(), a.targets.data(), N, V, T(1));
+  else weighted_cross_entropy_backward(dlogits.data(), a.probs.data(), a.targets.data(), a.row_weights.data(), N, V);
   linear_backward(dhf.data(), g.head, (T*)nullptr, dlogits.data(), a.hf.data(), p.head, N, D, V);
   std::vector<T> dh(size_t(N * D), T(0)), dprev(size_t(N * D));  // (B, S, dim)
   const T* hlast = c.n_layers > 0 ? a.layers.back().out.data() : a.h0.data();

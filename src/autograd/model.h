@@ -44,6 +44,10 @@ struct ModelActs {
   std::vector<T> rstd_f;         // (B, S)
   std::vector<T> logits;         // (B, S, vocab_size)
   std::vector<T> probs;          // (B, S, vocab_size) softmax of logits, for the loss backward
+  // Optional, set by the caller before model_forward: per-token weights (B, S). Then the main loss is
+  // sum_t w_t * -log p(target_t) (not the mean): the weighted loss RL objectives backpropagate (rl/grpo_loss.h).
+  std::vector<T> row_weights;
+  std::vector<T> target_logp;    // (B, S) log p(target) per position, filled when row_weights is set
   // MTP depth k = index + 1, over S - k positions
   std::vector<std::vector<T>> mtp_h;           // (B, S - k, dim) h^{k-1}
   std::vector<std::vector<int32_t>> mtp_next;  // (B, S - k) tokens[b, i + k]

@@ -198,6 +198,30 @@ TEST(AutogradCrossEntropy, MeanOverCountedTargetsWithIgnoreIndex) {
   EXPECT_THROW(cross_entropy_forward(probs.data(), logits.data(), bad.data(), N, Vocab), Error);
 }
 
+TEST(AutogradCrossEntropy, WeightedSumForRLObjectives) {
+  Rng rng(18);
+  const int64_t N = 4, Vocab = 6;
+  const std::vector<int32_t> targets = {1, 5, kIgnoreIndex, 0};
+  const V w = {0.5, -1.25, 3.0, 2.0};  // signed, as GRPO's -dL/dlogp are
+  V logits = random_vec(rng, N * Vocab, 3.0), probs(size_t(N * Vocab)), logp(static_cast<size_t>(N));
+  auto loss = [&] { return weighted_cross_entropy(logits.data(), targets.data(), w.data(), N, Vocab); };
+  target_logprobs(logp.data(), logits.data(), targets.data(), N, Vocab);
+  double ref = 0.0;  // by hand: sum of w * -log softmax over the counted rows
+  for (int64_t n : {0, 1, 3}) {
+    double z = 0.0;
+    for (int64_t v = 0; v < Vocab; ++v) z += std::exp(logits[size_t(n * Vocab + v)]);
+    const double lp = logits[size_t(n * Vocab + targets[size_t(n)])] - std::log(z);
+    EXPECT_NEAR(logp[size_t(n)], lp, 1e-12);
+    ref -= w[size_t(n)] * lp;
+  }
+  EXPECT_EQ(logp[2], 0.0);
+  EXPECT_NEAR(loss(), ref, 1e-12);
+  cross_entropy_forward(probs.data(), logits.data(), targets.data(), N, Vocab);  // fills probs
+  V dl(size_t(N * Vocab), 0.0);
+  weighted_cross_entropy_backward(dl.data(), probs.data(), targets.data(), w.data(), N, Vocab);
+  check_grad("weighted_cross_entropy.logits", logits.data(), dl.data(), N * Vocab, loss);
+}
+
 TEST(AutogradAttention, CausalSoftmaxAttentionGradients) {
   Rng rng(9);
   const int64_t B = 2, S = 5, H = 3, dqk = 6, dv = 4;
