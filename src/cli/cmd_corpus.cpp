@@ -8,6 +8,9 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "io/file_util.h"
+#include "rl/rollout.h"
+#include "tasks/registry.h"
+#include "tasks/split.h"
 #include "tokenizer/byte_tokenizer_writer.h"
 #include "tokenizer/tokenizer.h"
 #include "train/token_data.h"
@@ -17,11 +20,23 @@ namespace r1::cli {
 Action add_corpus(CLI::App& app) {
   auto* cmd = app.add_subcommand("corpus", "Tokenize text into a training token file (.tok) with its tokenizer");
   struct Opts {
-    std::string text, tokenizer, out;
+    std::string text, tokenizer, out, task, task_options;
     bool whole = false;
+    int64_t problems = 10000;
+    double slip = 0.0;
+    uint64_t seed = 0;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--text", o->text, "UTF-8 text file; each non-empty line is a document")->required();
+  auto* text = cmd->add_option("--text", o->text, "UTF-8 text file; each non-empty line is a document");
+  auto* task = cmd->add_option("--task", o->task,
+                               "Instead of text: worked solutions of a task's training problems (arithmetic | countdown), "
+                               "each document BOS <｜User｜>problem<｜Assistant｜><think>…</think><answer>…</answer> EOS");
+  text->excludes(task);
+  cmd->add_option("--task-options", o->task_options, "Task options k=v,...");
+  cmd->add_option("--problems", o->problems, "Documents to generate with --task")->default_val(o->problems);
+  cmd->add_option("--slip", o->slip, "Probability that a step of a worked solution goes wrong (noisy corpus)")
+      ->default_val(0.0);
+  cmd->add_option("--seed", o->seed, "Seed of the problems and slips")->default_val(0);
   cmd->add_option("--tokenizer", o->tokenizer, "Folder with tokenizer.json (default: r1's character-level tokenizer)");
   cmd->add_option("--out", o->out, "Folder to write: train.tok + tokenizer.json + tokenizer_config.json")->required();
   cmd->add_flag("--whole", o->whole, "The whole file is one document");
@@ -38,9 +53,29 @@ Action add_corpus(CLI::App& app) {
     const tok::Tokenizer t(o->out);
     if (vocab == 0) vocab = t.vocab_size();
     require(t.eos_id() >= 0, o->out + ": the tokenizer has no eos_token to separate documents");
-    const std::string text = read_file(o->text);
     std::vector<int32_t> ids;
     int64_t docs = 0;
+    if (!o->task.empty()) {  // training-split problems only: the test split stays held out
+      require(t.bos_id() >= 0, "the tokenizer has no BOS token");
+      const auto tk = tasks::make_task(o->task, tasks::parse_task_options(o->task_options));
+      Rng rng(o->seed);
+      int64_t slipped = 0;
+      for (int64_t i = 0; i < o->problems; ++i) {
+        const tasks::Problem p = tasks::sample_split(*tk, rng, tasks::Split::train);
+        const std::string trace = o->slip > 0 ? tk->noisy_trace(p, rng, o->slip) : tk->solution_trace(p);
+        if (tk->score(p, trace).accuracy == 0) ++slipped;
+        const auto d = t.encode(rl::prompt_text(p) + trace, /*add_bos=*/true);
+        ids.insert(ids.end(), d.begin(), d.end());
+        ids.push_back(t.eos_id());
+        ++docs;
+      }
+      train::write_token_file(o->out + "/train.tok", ids, vocab);
+      std::printf("wrote %s/train.tok: %lld %s solutions (%lld with a wrong answer), %zu tokens, vocab %lld\n",
+                  o->out.c_str(), (long long)docs, o->task.c_str(), (long long)slipped, ids.size(), (long long)vocab);
+      return 0;
+    }
+    require(!o->text.empty(), "give --text FILE or --task NAME");
+    const std::string text = read_file(o->text);
     auto add = [&](std::string_view doc) {
       if (doc.empty()) return;
       const auto d = t.encode(doc);

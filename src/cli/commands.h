@@ -24,6 +24,8 @@ Action add_chat(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_train(CLI::App& app);
 Action add_corpus(CLI::App& app);
+Action add_grpo(CLI::App& app);
+Action add_eval(CLI::App& app);
 
 // Shared helpers.
 std::vector<int32_t> parse_token_list(const std::string& s);  // "0,17,5" -> {0, 17, 5}; throws r1::Error

@@ -55,7 +55,8 @@ Problem ArithmeticTask::make_problem(int64_t a, char op, int64_t b) const {
   p.numbers = {a, b};
   p.op = std::string(1, op);
   p.target = compute(a, op, b);
-  p.prompt = "What is " + shown(a) + op + shown(b) + "? " + std::string(format_instruction());
+  p.prompt = opt_.compact_prompt ? shown(a) + op + shown(b)
+                                 : "What is " + shown(a) + op + shown(b) + "? " + std::string(format_instruction());
   p.answer_hint = std::to_string(p.target);
   return p;
 }
@@ -67,11 +68,24 @@ Problem ArithmeticTask::sample(Rng& rng) const {
   return make_problem(a, op, b);
 }
 
-std::string ArithmeticTask::solution_trace(const Problem& p) const {
+std::string ArithmeticTask::solution_trace(const Problem& p) const { return trace(p, nullptr, 0.0); }
+
+std::string ArithmeticTask::noisy_trace(const Problem& p, Rng& rng, double slip) const {
+  require(slip >= 0.0 && slip <= 1.0, "arithmetic: slip probability must be in [0, 1]");
+  return trace(p, &rng, slip);
+}
+
+std::string ArithmeticTask::trace(const Problem& p, Rng* rng, double slip) const {
   require(p.numbers.size() == 2 && p.op.size() == 1, "arithmetic: solution_trace needs numbers {a, b} and an op");
   const int64_t a = p.numbers[0], b = p.numbers[1];
   char op = p.op[0];
-  const int64_t result = compute(a, op, b);
+  // A slip: with probability `slip` a step's result is off by 10 either way (a dropped or doubled carry), and
+  // the rest of the working continues from the wrong value, as a person's would.
+  auto slipped = [&](int64_t v) {
+    if (!rng || slip <= 0.0 || double(rng->uniform()) >= slip) return v;
+    return v + ((rng->next() & 1) ? 10 : -10);
+  };
+  int64_t result = compute(a, op, b);
   std::vector<std::string> lines;
   const int64_t mag = b < 0 ? -b : b;
   if (op == '+' || op == '-') {
@@ -82,10 +96,11 @@ std::string ArithmeticTask::solution_trace(const Problem& p) const {
     }
     int64_t acc = a;
     for (int64_t part : place_parts(mag)) {
-      const int64_t next = op == '+' ? acc + part : acc - part;
+      const int64_t next = slipped(op == '+' ? acc + part : acc - part);
       lines.push_back(std::to_string(acc) + op + std::to_string(part) + "=" + std::to_string(next));
       acc = next;
     }
+    result = acc;  // = a op b unless a step slipped
   } else {
     if (b < 0) lines.push_back(std::to_string(a) + "*" + shown(b) + "=-(" + std::to_string(a) + "*" +
                                std::to_string(mag) + ")");
@@ -93,13 +108,15 @@ std::string ArithmeticTask::solution_trace(const Problem& p) const {
     std::string sum;
     int64_t total = 0;
     for (int64_t part : parts) {
-      lines.push_back(std::to_string(a) + "*" + std::to_string(part) + "=" + std::to_string(a * part));
+      const int64_t prod = slipped(a * part);
+      lines.push_back(std::to_string(a) + "*" + std::to_string(part) + "=" + std::to_string(prod));
       if (!sum.empty()) sum += '+';
-      sum += shown(a * part);
-      total += a * part;
+      sum += shown(prod);
+      total += prod;
     }
     if (parts.size() > 1) lines.push_back(sum + "=" + std::to_string(total));
     if (b < 0) lines.push_back("-(" + std::to_string(total) + ")=" + std::to_string(-total));
+    result = b < 0 ? -total : total;
   }
   std::string think;
   for (const std::string& l : lines) think += (think.empty() ? "" : "\n") + l;

@@ -38,6 +38,7 @@ std::unique_ptr<Task> make_arithmetic(const TaskOptions& opts) {
   o.ops = r.get_string("ops", o.ops);
   o.min_operand = r.get_int("min_operand", o.min_operand);
   o.max_operand = r.get_int("max_operand", o.max_operand);
+  o.compact_prompt = r.get_bool("compact", o.compact_prompt);
   o.reward = read_reward_params(r);
   r.finish();
   return std::make_unique<ArithmeticTask>(o);

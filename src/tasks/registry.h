@@ -8,7 +8,7 @@
 //   end_marker (string; replaces the default end marker; "" allows none)
 // countdown: n_numbers, min_number, max_number, min_target, max_target (integers), ops (subset of "+-*/"),
 //            allow_fractions (bool)
-// arithmetic: ops (subset of "+-*"), min_operand, max_operand (integers)
+// arithmetic: ops (subset of "+-*"), min_operand, max_operand (integers), compact (bool: prompt "37+58")
 #pragma once
 
 #include <functional>

@@ -36,6 +36,10 @@ FormatParse fail(std::string why) {
 
 }  // namespace
 
+std::string Task::noisy_trace(const Problem&, Rng&, double) const {
+  throw Error("task '" + name() + "' has no noisy worked solutions (noisy_trace)");
+}
+
 std::string_view format_instruction() {
   return "Think it through inside <think> </think> tags, then give only the final answer inside <answer> "
          "</answer> tags.";

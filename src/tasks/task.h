@@ -98,6 +98,10 @@ class Task {
   // A worked solution "<think>…</think><answer>…</answer>" whose answer check_answer() accepts. Throws r1::Error
   // when the task cannot solve the problem (e.g. a hand-written unsolvable countdown).
   virtual std::string solution_trace(const Problem& p) const = 0;
+  // A worked solution with mistakes: each step goes wrong with probability `slip`, the rest follows from the
+  // mistake (synthetic pretraining corpora whose base model is right only part of the time, leaving RL room).
+  // Default: r1::Error (the task does not model mistakes).
+  virtual std::string noisy_trace(const Problem& p, Rng& rng, double slip) const;
   // Checks an extracted answer (already stripped of surrounding whitespace). Must never throw on any input.
   virtual AnswerCheck check_answer(const Problem& p, std::string_view answer) const = 0;
   // Text that identifies the problem up to presentation (used for the train/test split and deduplication).
