@@ -1,5 +1,8 @@
 #include "quant/quantize.h"
 
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -30,10 +33,10 @@ const char* quant_type_name(DType t) {
 
 namespace {
 
-// The smallest f16 >= d (d >= 0, finite).
+// The smallest f16 >= d (d >= 0, finite). F16C conversions (round to nearest even, as f32_to_f16).
 uint16_t f16_at_least(float d) {
-  uint16_t h = f32_to_f16(d);
-  if (f16_to_f32(h) < d) ++h;  // next representable magnitude
+  uint16_t h = uint16_t(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+  if (_cvtsh_ss(h) < d) ++h;  // next representable magnitude
   if (h >= 0x7c00) throw Error("block scale " + std::to_string(d) + " is beyond the f16 range of q8/q4 scales");
   return h;
 }
@@ -48,11 +51,13 @@ void load_block(const float* x, int64_t n, int64_t b, float* v) {
 }
 
 // q4 codes of v for scale d (d != 0), clamped to [-8, 7]; returns the squared error of d * q.
-double q4_codes(const float* v, float d, int* q) {
-  double err = 0.0;
+float q4_codes(const float* v, float d, int* q) {
+  const float id = 1.0f / d;
+  float err = 0.0f;
   for (int i = 0; i < kQBlock; ++i) {
-    q[i] = std::min(7, std::max(-8, int(std::nearbyint(v[i] / d))));
-    const double e = double(v[i]) - double(d) * q[i];
+    const float c = std::clamp(std::nearbyint(v[i] * id), -8.0f, 7.0f);  // (std::fmin/fmax are libm calls)
+    q[i] = int(c);
+    const float e = v[i] - d * c;
     err += e * e;
   }
   return err;
@@ -65,12 +70,11 @@ void quantize_row_q8(const float* x, int64_t n, BlockQ8* out) {
     float v[kQBlock];
     load_block(x, n, b, v);
     float amax = 0.0f;
-    for (float a : v) amax = std::fmax(amax, std::fabs(a));
+    for (float a : v) amax = std::max(amax, std::fabs(a));
     const uint16_t h = f16_at_least(amax / 127.0f);
-    const float d = f16_to_f32(h);
+    const float d = _cvtsh_ss(h), id = d > 0.0f ? 1.0f / d : 0.0f;
     out[b].d = h;
-    for (int i = 0; i < kQBlock; ++i)
-      out[b].q[i] = d > 0.0f ? int8_t(std::min(127, std::max(-127, int(std::nearbyint(v[i] / d))))) : 0;
+    for (int i = 0; i < kQBlock; ++i) out[b].q[i] = int8_t(std::clamp(std::nearbyint(v[i] * id), -127.0f, 127.0f));
   }
 }
 
@@ -80,8 +84,8 @@ void quantize_row_q4(const float* x, int64_t n, BlockQ4* out) {
     load_block(x, n, b, v);
     float mx = 0.0f, mn = 0.0f;
     for (float a : v) {
-      mx = std::fmax(mx, a);
-      mn = std::fmin(mn, a);
+      mx = std::max(mx, a);
+      mn = std::min(mn, a);
     }
     BlockQ4& o = out[b];
     int best[kQBlock];
@@ -90,13 +94,13 @@ void quantize_row_q4(const float* x, int64_t n, BlockQ4* out) {
       // sign: the extreme of larger magnitude is the one mapped towards -8.
       const float sign = -mn >= mx ? 1.0f : -1.0f;
       const float big = sign > 0 ? -mn : mx, other = sign > 0 ? mx : -mn;  // magnitudes on the -8 / +7 sides
-      const float dmin = std::fmax(big / 8.5f, other / 7.5f);
-      double best_err = INFINITY;
+      const float dmin = std::max(big / 8.5f, other / 7.5f);
+      float best_err = INFINITY;
       int q[kQBlock];
       auto consider = [&](float dmag) {
         if (!(dmag >= dmin)) return;
-        const float d = sign * f16_to_f32(f16_at_least(dmag));  // the scale as stored
-        const double err = q4_codes(v, d, q);
+        const float d = sign * _cvtsh_ss(f16_at_least(dmag));  // the scale as stored
+        const float err = q4_codes(v, d, q);
         if (err < best_err) {
           best_err = err;
           dbest = d;
@@ -108,17 +112,17 @@ void quantize_row_q4(const float* x, int64_t n, BlockQ4* out) {
         consider(dk);
         // Least-squares scale for the codes of candidate k: argmin_d sum (v - d q)^2 = sum v q / sum q^2.
         q4_codes(v, sign * dk, q);
-        double vq = 0.0, qq = 0.0;
+        float vq = 0.0f, qq = 0.0f;
         for (int i = 0; i < kQBlock; ++i) {
-          vq += double(v[i]) * q[i];
-          qq += double(q[i]) * q[i];
+          vq += v[i] * float(q[i]);
+          qq += float(q[i] * q[i]);
         }
-        if (qq > 0.0) consider(float(std::fabs(vq / qq)));
+        if (qq > 0.0f) consider(std::fabs(vq / qq));
       }
     }
     if (dbest == 0.0f)
       for (int& c : best) c = 0;
-    o.d = f32_to_f16(dbest);  // exact: dbest is an f16 value
+    o.d = uint16_t(_cvtss_sh(dbest, _MM_FROUND_TO_NEAREST_INT));  // exact: dbest is an f16 value
     for (int j = 0; j < kQBlock / 2; ++j) o.qs[j] = uint8_t((best[j] + 8) | ((best[j + kQBlock / 2] + 8) << 4));
   }
 }
