@@ -18,7 +18,7 @@ namespace r1::cli {
 
 Action add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Prompt-processing (pp) and decode (tg) tokens/s, llama-bench style");
-  struct Opts { std::string model; int64_t p = 512, n = 128; int threads = 0, reps = 3; bool json = false; };
+  struct Opts { std::string model, quant; int64_t p = 512, n = 128; int threads = 0, reps = 3; bool json = false; };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
   cmd->add_option("-p,--n-prompt", o->p, "Prompt tokens for the pp test (0: skip)")->default_val(512);
@@ -26,9 +26,10 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->default_val(3);
   cmd->add_flag("--json", o->json, "Print JSON lines instead of a table");
+  add_quant_option(cmd, &o->quant);
   return [o]() {
     set_threads(o->threads);
-    const Model m(o->model);
+    const Model m(o->model, load_options(o->quant));
     const ModelConfig& c = m.config();
     Rng rng(1234);
     auto random_tokens = [&](int64_t n) {

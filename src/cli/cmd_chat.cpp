@@ -26,7 +26,7 @@ std::atomic<bool> g_interrupted{false};
 void on_sigint(int) { g_interrupted = true; }
 
 struct ChatOpts {
-  std::string model, system;
+  std::string model, system, quant;
   int64_t ctx = 4096, max_tokens = 512;
   SamplerParams sampler;
   int threads = 0;
@@ -35,7 +35,7 @@ struct ChatOpts {
 class ChatSession {
  public:
   ChatSession(const ChatOpts& o)
-      : o_(o), model_(o.model), tok_(o.model), tmpl_(tok_), cache_(model_.config(), o.ctx), sampler_(o.sampler) {
+      : o_(o), model_(o.model, load_options(o.quant)), tok_(o.model), tmpl_(tok_), cache_(model_.config(), o.ctx), sampler_(o.sampler) {
     require(o.ctx > o.max_tokens + 8, "--ctx must exceed --max-tokens");
     reset();
   }
@@ -139,6 +139,7 @@ Action add_chat(CLI::App& app) {
   cmd->add_option("--top-k", o->sampler.top_k, "Top-k (0 = off)")->default_val(0);
   cmd->add_option("--seed", o->sampler.seed, "Sampling seed")->default_val(0);
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
+  add_quant_option(cmd, &o->quant);
   return [o]() {
     set_threads(o->threads);
     ChatSession chat(*o);

@@ -16,7 +16,7 @@ namespace r1::cli {
 Action add_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate a continuation of a prompt (token ids, text or a chat message)");
   struct Opts {
-    std::string model, tokens, prompt, system, attn = "auto";
+    std::string model, tokens, prompt, system, attn = "auto", quant;
     bool chat = false, json = false;
     GenerateParams p;
     int threads = 0;
@@ -38,12 +38,13 @@ Action add_generate(CLI::App& app) {
   cmd->add_flag("--json", o->json, "Print one JSON object {tokens, text, reasoning_content, content, finish_reason, timings}");
   cmd->add_option("--attn", o->attn, "Attention path: auto, naive or absorb")->default_val("auto");
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
+  add_quant_option(cmd, &o->quant);
   return [o]() {
     set_threads(o->threads);
     o->p.attn = parse_attn(o->attn);
     require(!o->tokens.empty() || !o->prompt.empty(), "give the prompt with --tokens or --prompt");
     require(!o->chat || !o->prompt.empty(), "--chat needs --prompt");
-    Model m(o->model);
+    Model m(o->model, load_options(o->quant));
     std::unique_ptr<tok::Tokenizer> t;
     std::vector<int32_t> prompt;
     bool in_reasoning = false;

@@ -18,6 +18,7 @@ Action add_serve(CLI::App& app) {
   cmd->add_option("--queue", o->s.queue, "Requests waiting for a busy slot before the server answers 503")->default_val(64);
   cmd->add_option("--model-id", o->s.model_id, "Model name clients must send (default: the folder's name)");
   cmd->add_option("-t,--threads", o->threads, "Compute threads (0: all cores)")->default_val(0);
+  add_quant_option(cmd, &o->s.quant);
   return [o]() {
     set_threads(o->threads);
     return server::serve(o->model, o->s);

@@ -26,11 +26,16 @@ Action add_train(CLI::App& app);
 Action add_corpus(CLI::App& app);
 Action add_grpo(CLI::App& app);
 Action add_eval(CLI::App& app);
+Action add_quantize(CLI::App& app);
+Action add_quant_eval(CLI::App& app);
 
 // Shared helpers.
 std::vector<int32_t> parse_token_list(const std::string& s);  // "0,17,5" -> {0, 17, 5}; throws r1::Error
 void set_threads(int threads);                                // 0: leave OpenMP's default
 std::string json_float(float v);                              // shortest text that reads back as the same f32
 AttnMode parse_attn(const std::string& s);                    // auto | naive | absorb
+// --quant q8|q4 on a command that loads a model: quantize its linear weights at load time.
+void add_quant_option(CLI::App* cmd, std::string* quant);
+ModelLoadOptions load_options(const std::string& quant);     // "" -> as stored; throws on other names
 
 }  // namespace r1::cli

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "quant/quantize.h"
 
 namespace r1::cli {
 
@@ -36,6 +37,20 @@ AttnMode parse_attn(const std::string& s) {
   if (s == "naive") return AttnMode::Naive;
   if (s == "absorb") return AttnMode::Absorb;
   throw Error("--attn must be auto, naive or absorb, got '" + s + "'");
+}
+
+void add_quant_option(CLI::App* cmd, std::string* quant) {
+  cmd->add_option("--quant", *quant,
+                  "Quantize linear weights at load time: q8 (8.5 bits/weight) or q4 (4.5); see docs/formats.md");
+}
+
+ModelLoadOptions load_options(const std::string& quant) {
+  ModelLoadOptions o;
+  if (quant.empty()) return o;
+  DType t;
+  if (!quant_type_from_name(quant, &t)) throw Error("--quant must be q8 or q4, got '" + quant + "'");
+  o.quant = t;
+  return o;
 }
 
 void set_threads(int threads) {

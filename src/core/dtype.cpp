@@ -27,6 +27,8 @@ const char* dtype_tag(DType t) {
     case DType::U8: return "U8";
     case DType::I32: return "I32";
     case DType::I64: return "I64";
+    case DType::Q8: return "Q8";
+    case DType::Q4: return "Q4";
   }
   return "?";
 }
@@ -37,6 +39,7 @@ size_t dtype_size(DType t) {
     case DType::F16: case DType::BF16: return 2;
     case DType::F8_E4M3: case DType::I8: case DType::U8: return 1;
     case DType::I64: return 8;
+    case DType::Q8: case DType::Q4: return 0;
   }
   return 0;
 }

@@ -8,11 +8,15 @@
 
 namespace r1 {
 
-enum class DType { F32, F16, BF16, F8_E4M3, I8, U8, I32, I64 };
+// Q8 and Q4 are r1's block-quantized weight formats (kernels/qblocks.h, quant/quantize.h): in a
+// safetensors file they are U8 tensors described by the header's __metadata__, never a dtype tag of their own.
+enum class DType { F32, F16, BF16, F8_E4M3, I8, U8, I32, I64, Q8, Q4 };
 
 // safetensors tag ("F32", "BF16", "F8_E4M3", ...) <-> DType. Unknown tag -> false.
+// dtype_from_tag accepts only safetensors tags (not Q8/Q4).
 bool dtype_from_tag(const std::string& tag, DType* out);
 const char* dtype_tag(DType t);
+// Bytes per element; 0 for the block formats Q8/Q4, whose rows are sized by quant_row_bytes (quant/quantize.h).
 size_t dtype_size(DType t);
 
 // bf16 is the upper half of an f32; conversion from f32 rounds to nearest even (NaN stays NaN).

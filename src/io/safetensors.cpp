@@ -88,6 +88,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     TensorView t;
     t.name = name;
     t.file = &path_;
+    t.metadata = &metadata_;
     require(dtype_from_tag(e["dtype"].get<std::string>(), &t.dtype),
             where + ": unsupported dtype '" + e["dtype"].get<std::string>() + "'");
     require(e["shape"].is_array(), where + ": shape is not an array");

@@ -25,6 +25,7 @@ struct TensorView {
   const uint8_t* data = nullptr;
   size_t nbytes = 0;
   const std::string* file = nullptr;  // the file it lives in, for error messages
+  const std::map<std::string, std::string>* metadata = nullptr;  // that file's __metadata__ (string values)
 
   int64_t numel() const;
   std::string shape_str() const;  // "[4, 128]"

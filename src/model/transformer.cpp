@@ -6,15 +6,18 @@
 #include "kernels/ops.h"
 #include "model/ffn.h"
 #include "model/gqa.h"
+#include "model/quantize_model.h"
 
 namespace r1 {
 
-Model::Model(const std::string& dir)
+Model::Model(const std::string& dir, const ModelLoadOptions& opts)
     : dir_(dir),
       cfg_(load_model_config(dir)),
       ck_(std::make_unique<Checkpoint>(dir)),
       w_(load_model_weights(cfg_, *ck_)),
-      rope_(cfg_) {}
+      rope_(cfg_) {
+  if (opts.quant) quantize_model_weights(w_, *opts.quant);
+}
 
 void Model::forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
                     AttnMode mode, float* all_logits) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,16 @@ namespace r1 {
 
 enum class AttnMode { Auto, Naive, Absorb };  // Auto: naive for prompts (T > 1), absorbed for decode (T == 1)
 
+struct ModelLoadOptions {
+  // Q8 or Q4: quantize the linear weights at load time into memory the model owns (policy in
+  // model/quantize_model.h); nullopt: use the checkpoint's formats as stored.
+  std::optional<DType> quant;
+};
+
 class Model {
  public:
   // Loads config.json and maps the safetensors of `dir`; throws r1::Error on any inconsistency.
-  explicit Model(const std::string& dir);
+  explicit Model(const std::string& dir, const ModelLoadOptions& opts = {});
 
   const ModelConfig& config() const { return cfg_; }
   const ModelWeights& weights() const { return w_; }

@@ -4,14 +4,82 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "kernels/cpu/dot.h"
+#include "kernels/cpu/dot_quant.h"
 #include "kernels/ops.h"
+#include "quant/quantize.h"
 
 namespace r1 {
+
+namespace {
+
+const BlockQ8* q8_row(const Weight& w, int64_t r) {
+  return reinterpret_cast<const BlockQ8*>(w.data + r * quant_row_bytes(DType::Q8, w.cols));
+}
+const BlockQ4* q4_row(const Weight& w, int64_t r) {
+  return reinterpret_cast<const BlockQ4*>(w.data + r * quant_row_bytes(DType::Q4, w.cols));
+}
+
+// Row r of a Q8/Q4 weight against nx pre-quantized activation rows.
+void dot_quant(const Weight& w, int64_t r, const BlockQ8X* const* xq, int nx, float* out) {
+  const int64_t nb = qblocks_per_row(w.cols);
+  if (w.dtype == DType::Q8) {
+    if (nx == 1) out[0] = cpu::dot_q8(q8_row(w, r), xq[0], nb);
+    else cpu::dot4_q8(q8_row(w, r), xq, nx, nb, out);
+  } else {
+    if (nx == 1) out[0] = cpu::dot_q4(q4_row(w, r), xq[0], nb);
+    else cpu::dot4_q4(q4_row(w, r), xq, nx, nb, out);
+  }
+}
+
+// The U8 tensor `t` as a q8/q4 weight of (rows, cols), checked against its file's r1.quant.<name> entry.
+void bind_block_quant(const TensorView& t, const std::string& name, int64_t rows, int64_t cols, Weight& w) {
+  const std::string where = *t.file + ": tensor '" + name + "'";
+  const std::string key = "r1.quant." + name;
+  if (!t.metadata || !t.metadata->count(key))
+    throw Error(where + " is U8 but the file's __metadata__ has no '" + key +
+                "' entry describing a q8/q4 block format (not written by r1 quantize?)");
+  nlohmann::json m;
+  try {
+    m = nlohmann::json::parse(t.metadata->at(key));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": __metadata__ '" + key + "' is not valid JSON: " + e.what());
+  }
+  auto field = [&](const char* f) -> const nlohmann::json& {
+    if (!m.is_object() || !m.contains(f)) throw Error(where + ": __metadata__ '" + key + "' lacks \"" + f + "\"");
+    return m[f];
+  };
+  const nlohmann::json& fmt = field("format");
+  require(fmt.is_string(), where + ": __metadata__ '" + key + "': \"format\" must be a string");
+  DType type;
+  if (!quant_type_from_name(fmt.get<std::string>(), &type))
+    throw Error(where + ": unknown quantized format '" + fmt.get<std::string>() + "' (r1 knows q8 and q4)");
+  for (const char* f : {"rows", "cols", "block"})
+    require(field(f).is_number_integer(), where + ": __metadata__ '" + key + "': \"" + f + "\" must be an integer");
+  if (field("block").get<int64_t>() != kQBlock)
+    throw Error(where + ": block size " + std::to_string(field("block").get<int64_t>()) + " is not supported (r1's " +
+                fmt.get<std::string>() + " blocks hold " + std::to_string(kQBlock) + " weights)");
+  if (field("rows").get<int64_t>() != rows || field("cols").get<int64_t>() != cols)
+    throw Error(where + ": holds a " + std::to_string(field("rows").get<int64_t>()) + " x " +
+                std::to_string(field("cols").get<int64_t>()) + " weight but the config implies " + std::to_string(rows) +
+                " x " + std::to_string(cols));
+  const int64_t rb = quant_row_bytes(type, cols);
+  if (t.shape != std::vector<int64_t>{rows, rb}) {
+    TensorView want;
+    want.shape = {rows, rb};
+    throw Error(where + " has shape " + t.shape_str() + " but " + fmt.get<std::string>() + " with " + std::to_string(rows) +
+                " rows of " + std::to_string(cols) + " columns needs " + want.shape_str());
+  }
+  require(reinterpret_cast<uintptr_t>(t.data) % 2 == 0, where + ": data is not 2-byte aligned (f16 block scales)");
+  w.dtype = type;
+}
+
+}  // namespace
 
 void Weight::dequant_row(int64_t r, float* out) const {
   switch (dtype) {
@@ -38,12 +106,15 @@ void Weight::dequant_row(int64_t r, float* out) const {
       for (int64_t j = 0; j < cols; ++j) out[j] = lut[p[j]] * srow[j / block_in];
       break;
     }
+    case DType::Q8: return cpu::dequant_q8(q8_row(*this, r), cols, out);
+    case DType::Q4: return cpu::dequant_q4(q4_row(*this, r), cols, out);
     default:
       throw Error("weight '" + name + "': unsupported dtype " + dtype_tag(dtype));
   }
 }
 
 int64_t Weight::nbytes() const {
+  if (is_block_quant(dtype)) return rows * quant_row_bytes(dtype, cols);
   int64_t n = rows * cols * int64_t(dtype_size(dtype));
   if (dtype == DType::F8_E4M3)
     n += ((rows + block_out - 1) / block_out) * ((cols + block_in - 1) / block_in) * 4;
@@ -52,7 +123,7 @@ int64_t Weight::nbytes() const {
 
 Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, int64_t cols, int64_t block_out,
                    int64_t block_in) {
-  const TensorView& t = ck.get(name, {rows, cols});
+  const TensorView& t = ck.get(name);
   Weight w;
   w.name = name;
   w.dtype = t.dtype;
@@ -61,6 +132,11 @@ Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, 
   w.data = t.data;
   w.block_out = block_out;
   w.block_in = block_in;
+  if (t.dtype == DType::U8) {
+    bind_block_quant(t, name, rows, cols, w);
+    return w;
+  }
+  ck.get(name, {rows, cols});  // shape check
   switch (t.dtype) {
     case DType::F32: case DType::BF16: case DType::F16: break;
     case DType::F8_E4M3: {
@@ -73,7 +149,7 @@ Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, 
     }
     default:
       throw Error(*t.file + ": tensor '" + name + "' has dtype " + dtype_tag(t.dtype) +
-                  "; a linear weight must be F32, BF16, F16 or F8_E4M3");
+                  "; a linear weight must be F32, BF16, F16, F8_E4M3 or U8 (q8/q4 blocks)");
   }
   return w;
 }
@@ -86,6 +162,14 @@ float Weight::dot_row(int64_t r, const float* x) const {
     case DType::F8_E4M3: {
       const int64_t scols = (cols + block_in - 1) / block_in;
       return cpu::dot_fp8(data + r * cols, scale_inv + (r / block_out) * scols, block_in, x, cols);
+    }
+    case DType::Q8: case DType::Q4: {
+      std::vector<BlockQ8X> xq(static_cast<size_t>(qblocks_per_row(cols)));
+      cpu::quantize_x(x, cols, xq.data());
+      const BlockQ8X* xs[1] = {xq.data()};
+      float out;
+      dot_quant(*this, r, xs, 1, &out);
+      return out;
     }
     default:
       throw Error("weight '" + name + "': unsupported dtype " + dtype_tag(dtype));
@@ -100,6 +184,16 @@ void Weight::dot_row4(int64_t r, const float* const* x, int nx, float* out) cons
     case DType::F8_E4M3: {
       const int64_t scols = (cols + block_in - 1) / block_in;
       return cpu::dot4_fp8(data + r * cols, scale_inv + (r / block_out) * scols, block_in, x, nx, cols, out);
+    }
+    case DType::Q8: case DType::Q4: {
+      const int64_t nb = qblocks_per_row(cols);
+      std::vector<BlockQ8X> xq(static_cast<size_t>(nx * nb));
+      const BlockQ8X* xs[4];
+      for (int k = 0; k < nx; ++k) {
+        cpu::quantize_x(x[k], cols, &xq[size_t(k * nb)]);
+        xs[k] = &xq[size_t(k * nb)];
+      }
+      return dot_quant(*this, r, xs, nx, out);
     }
     default:
       throw Error("weight '" + name + "': unsupported dtype " + dtype_tag(dtype));
@@ -125,6 +219,23 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
   const int64_t n = r1 - r0;
   // Threads only pay off for enough work: a barrier costs microseconds, and far more when the other core is busy.
   const bool par = n * w.cols * std::max<int64_t>(T, 1) >= (int64_t(1) << 16);
+  if (T < kGemmMinRows && is_block_quant(w.dtype)) {  // int8 activations once, then integer dot products
+    const int64_t nb = qblocks_per_row(w.cols);
+    std::vector<BlockQ8X> xq(static_cast<size_t>(T * nb));  // (T, blocks)
+    for (int64_t t = 0; t < T; ++t) cpu::quantize_x(x + t * w.cols, w.cols, &xq[size_t(t * nb)]);
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t t0 = 0; t0 < T; t0 += 4) {
+        const int nx = int(std::min<int64_t>(4, T - t0));
+        const BlockQ8X* xs[4];
+        float out[4];
+        for (int k = 0; k < nx; ++k) xs[k] = &xq[size_t((t0 + k) * nb)];
+        dot_quant(w, r, xs, nx, out);
+        for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r - r0)] = out[k];
+      }
+    }
+    return;
+  }
   if (T < kGemmMinRows || w.dtype == DType::F32) {
     if (w.dtype == DType::F32 && T >= kGemmMinRows) {  // f32 weights: sgemm straight on the mapped rows
       ensure_single_threaded_blas();

@@ -1,9 +1,12 @@
 // A linear layer's weight in whatever format the checkpoint stores it, behind one interface. The model
 // calls linear() and never branches on the format. Weights stay in the memory-mapped file: FP8 blocks are
-// dequantized on the fly, row by row, never expanded into a full-size copy.
+// dequantized on the fly, row by row, never expanded into a full-size copy. q8 / q4 block formats
+// (kernels/qblocks.h) are mapped the same way from an `r1 quantize` folder, or live in memory the Weight owns
+// when quantized at load time (quant/quantize.h).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/dtype.h"
@@ -13,18 +16,21 @@ namespace r1 {
 class Checkpoint;
 
 struct Weight {
-  DType dtype = DType::F32;     // F32, BF16, F16 or F8_E4M3
+  DType dtype = DType::F32;     // F32, BF16, F16, F8_E4M3, Q8 or Q4
   int64_t rows = 0, cols = 0;   // (out_features, in_features), PyTorch order
   const uint8_t* data = nullptr;
   // FP8 only: scale_inv (ceil(rows/block_out), ceil(cols/block_in)), f32; W = e4m3(q) * scale_inv[i/bo, j/bi].
   const float* scale_inv = nullptr;
   int64_t block_out = 128, block_in = 128;
   std::string name;
+  // Keeps `data` alive when the weight owns its bytes (load-time quantization); null for mapped weights.
+  std::shared_ptr<const void> owner;
 
   bool empty() const { return data == nullptr; }
   // Writes row r of W, dequantized to f32, into out[cols]. (The readable twin of dot_row.)
   void dequant_row(int64_t r, float* out) const;
-  // Row r of W dotted with x[cols], straight from the stored format (AVX2 kernels in kernels/cpu).
+  // Row r of W dotted with x[cols], straight from the stored format (AVX2 kernels in kernels/cpu). Q8/Q4
+  // quantize x to int8 blocks first (linear() does that once per input row instead of once per weight row).
   float dot_row(int64_t r, const float* x) const;
   // Row r dotted with nx <= 4 vectors x[k] at once (one load of the row): out[k].
   void dot_row4(int64_t r, const float* const* x, int nx, float* out) const;
@@ -33,13 +39,16 @@ struct Weight {
 };
 
 // Looks up HF tensor `name` (and `name`_scale_inv when FP8), checks shape (rows, cols) and dtype; errors
-// name the tensor and its file.
+// name the tensor and its file. A U8 tensor is a q8/q4 weight written by `r1 quantize`: its file's
+// __metadata__ must hold "r1.quant.<name>" = {"format": "q8"|"q4", "rows": R, "cols": C, "block": 32} and the
+// tensor's shape must be [R, quant_row_bytes(format, C)]; it is mapped, not copied.
 Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, int64_t cols,
                    int64_t block_out = 128, int64_t block_in = 128);
 
 // y (T, rows) = x (T, cols) @ W^T. Reads every weight row once for all T inputs. Multithreaded (OpenMP).
-// Few rows of x (decode): per-row dot kernels on the stored format. Many (prefill): blocks of rows are
-// dequantized to f32 and multiplied with OpenBLAS sgemm.
+// Few rows of x (decode): per-row dot kernels on the stored format (for Q8/Q4: x is quantized to int8 blocks
+// once, then integer dot products). Many (prefill): blocks of rows are dequantized to f32 and multiplied with
+// OpenBLAS sgemm.
 void linear(const Weight& w, const float* x, int64_t T, float* y);
 
 // The same, computing only output rows [r0, r1) into y (T, r1 - r0).

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "model/transformer.h"
+#include "quant/quantize.h"
 #include "runtime/engine.h"
 #include "server/api.h"
 #include "server/session.h"
@@ -310,7 +311,13 @@ int serve(const std::string& model_dir, ServerOptions o) {
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  const Model model(model_dir);
+  ModelLoadOptions lo;
+  if (!o.quant.empty()) {
+    DType t;
+    require(quant_type_from_name(o.quant, &t), "--quant must be q8 or q4, got '" + o.quant + "'");
+    lo.quant = t;
+  }
+  const Model model(model_dir, lo);
   const tok::Tokenizer tok(model_dir);
   if (o.model_id.empty()) o.model_id = std::filesystem::path(model_dir).lexically_normal().filename().string();
   if (o.model_id.empty()) o.model_id = std::filesystem::path(model_dir).lexically_normal().parent_path().filename().string();

@@ -1,0 +1,248 @@
+// q8 / q4 kernels (kernels/cpu/dot_quant.h) against their scalar twins (kernels/ref/quant_ref.h), and the
+// quantized linear() paths against the exact product with the dequantized weight. Tolerances come from the
+// arithmetic: integer block sums are exact, so fast and reference differ only by f32 rounding of the per-block
+// scale products and of the reordered sum, |fast - ref| <= 2 (nb + 4) u sum_b |d_w d_x| sum_i |q_w q_x|, u = 2^-24;
+// against the exact product the int8 activations add at most sum_b (d_x / 2) sum_i |w_i| per row.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/rng.h"
+#include "kernels/cpu/dot_quant.h"
+#include "kernels/ref/quant_ref.h"
+#include "quant/quantize.h"
+#include "quant/weight.h"
+
+namespace r1 {
+namespace {
+
+const double kU = std::ldexp(1.0, -24);
+const std::vector<int64_t> kWidths = {1, 7, 31, 32, 33, 64, 100, 200, 1000};
+
+std::vector<float> random_vec(Rng& rng, int64_t n, float a) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = rng.symmetric(a);
+  return v;
+}
+
+std::vector<BlockQ8X> quant_x(const std::vector<float>& x) {
+  std::vector<BlockQ8X> q(static_cast<size_t>(qblocks_per_row(int64_t(x.size()))));
+  ref::quantize_x(x.data(), int64_t(x.size()), q.data());
+  return q;
+}
+
+TEST(QuantizeX, FastIsBitExactWithReferenceAndWithinHalfAStep) {
+  Rng rng(3);
+  for (int64_t n : kWidths) {
+    std::vector<float> x = random_vec(rng, n, 3.0f);
+    if (n > 40) x[5] = 0.0f, x[17] = -3.0f;  // exact zeros and a value at the block maximum
+    std::vector<BlockQ8X> a(size_t(qblocks_per_row(n))), b(a.size());
+    ref::quantize_x(x.data(), n, a.data());
+    cpu::quantize_x(x.data(), n, b.data());
+    for (size_t k = 0; k < a.size(); ++k) {
+      EXPECT_EQ(a[k].d, b[k].d) << n;
+      for (int i = 0; i < kQBlock; ++i) EXPECT_EQ(a[k].q[i], b[k].q[i]) << n << " block " << k << " i " << i;
+      for (int l = 0; l < 8; ++l) EXPECT_EQ(a[k].neg8sum[l], b[k].neg8sum[l]);
+      for (int i = 0; i < kQBlock; ++i) {
+        const int64_t j = int64_t(k) * kQBlock + i;
+        const float v = j < n ? x[size_t(j)] : 0.0f;
+        // x * (127 / amax) is rounded before round-to-nearest: half a step plus 128 ulps of the quotient.
+        EXPECT_LE(std::fabs(v - a[k].d * a[k].q[i]), a[k].d * (0.5 + 256 * kU)) << n << " " << j;
+      }
+    }
+  }
+  std::vector<float> zeros(40, 0.0f);
+  std::vector<BlockQ8X> z(2);
+  cpu::quantize_x(zeros.data(), 40, z.data());
+  EXPECT_EQ(z[0].d, 0.0f);
+  for (int i = 0; i < kQBlock; ++i) EXPECT_EQ(z[1].q[i], 0);
+}
+
+template <typename Block>
+double block_mag(const Block* w, const BlockQ8X* x, int64_t nb, int (*value)(const Block&, int)) {
+  double mag = 0.0;
+  for (int64_t b = 0; b < nb; ++b) {
+    double s = 0.0;
+    for (int i = 0; i < kQBlock; ++i) s += std::fabs(double(value(w[b], i)) * x[b].q[i]);
+    mag += std::fabs(double(f16_to_f32(w[b].d)) * x[b].d) * s;
+  }
+  return mag;
+}
+
+int q8_value(const BlockQ8& b, int i) { return b.q[i]; }
+
+struct QRow {  // one weight row in both formats
+  std::vector<BlockQ8> q8;
+  std::vector<BlockQ4> q4;
+  explicit QRow(const std::vector<float>& w) : q8(size_t(qblocks_per_row(int64_t(w.size())))), q4(q8.size()) {
+    quantize_row_q8(w.data(), int64_t(w.size()), q8.data());
+    quantize_row_q4(w.data(), int64_t(w.size()), q4.data());
+  }
+};
+
+TEST(QuantDot, FastAndAvx2MatchReferenceWithinRoundingBound) {
+  Rng rng(11);
+  for (int64_t n : kWidths) {
+    const int64_t nb = qblocks_per_row(n);
+    for (int rep = 0; rep < 3; ++rep) {
+      const QRow w(random_vec(rng, n, 0.1f));
+      const std::vector<BlockQ8X> x = quant_x(random_vec(rng, n, 2.0f));
+      const double b8 = 2.0 * double(nb + 4) * kU * block_mag(w.q8.data(), x.data(), nb, q8_value);
+      const double b4 = 2.0 * double(nb + 4) * kU * block_mag(w.q4.data(), x.data(), nb, ref::q4_value);
+      const float r8 = ref::dot_q8(w.q8.data(), x.data(), nb), r4 = ref::dot_q4(w.q4.data(), x.data(), nb);
+      EXPECT_NEAR(cpu::dot_q8(w.q8.data(), x.data(), nb), r8, b8) << n;
+      EXPECT_NEAR(cpu::dot_q8_avx2(w.q8.data(), x.data(), nb), r8, b8) << n;
+      EXPECT_NEAR(cpu::dot_q4(w.q4.data(), x.data(), nb), r4, b4) << n;
+      EXPECT_NEAR(cpu::dot_q4_avx2(w.q4.data(), x.data(), nb), r4, b4) << n;
+    }
+  }
+}
+
+TEST(QuantDot, ExtremeCodesDoNotSaturate) {
+  // Weights at +-127 (q8) and -8 / +7 (q4) against activations at +-127, with products of one sign so nothing
+  // cancels: the AVX2 int16 pair sums must not saturate (2 * 127 * 127 < 32768), so every kernel lands within
+  // the rounding bound of the exact (double) value.
+  std::vector<float> w(64), xs(64);
+  for (int i = 0; i < 64; ++i) {
+    w[size_t(i)] = (i % 2 == 0) ? -1.0f : 0.875f;  // q4: -1 -> -8, 0.875 -> 7 at d = 1/8
+    xs[size_t(i)] = (i % 2 == 0) ? -1.0f : 1.0f;
+  }
+  const QRow q(w);
+  const std::vector<BlockQ8X> x = quant_x(xs);
+  for (int b = 0; b < 2; ++b)
+    for (int i = 0; i < kQBlock; ++i) {
+      ASSERT_EQ(q.q8[size_t(b)].q[i], i % 2 == 0 ? -127 : 111);  // round(0.875 * 127) = 111
+      ASSERT_EQ(ref::q4_value(q.q4[size_t(b)], i), i % 2 == 0 ? -8 : 7);
+      ASSERT_EQ(std::abs(x[size_t(b)].q[i]), 127);
+    }
+  auto exact = [&](auto value, const auto* blocks) {
+    double s = 0.0;
+    for (int b = 0; b < 2; ++b) {
+      double acc = 0.0;
+      for (int i = 0; i < kQBlock; ++i) acc += double(value(blocks[b], i)) * x[size_t(b)].q[i];
+      s += double(f16_to_f32(blocks[b].d)) * x[size_t(b)].d * acc;
+    }
+    return s;
+  };
+  const double e8 = exact(q8_value, q.q8.data()), e4 = exact(ref::q4_value, q.q4.data());
+  ASSERT_GT(std::fabs(e8), 50.0);  // ~ 64 products of magnitude ~1, one sign
+  const double b8 = 2.0 * 6 * kU * std::fabs(e8), b4 = 2.0 * 6 * kU * std::fabs(e4);
+  EXPECT_NEAR(cpu::dot_q8(q.q8.data(), x.data(), 2), e8, b8);
+  EXPECT_NEAR(cpu::dot_q8_avx2(q.q8.data(), x.data(), 2), e8, b8);
+  EXPECT_NEAR(cpu::dot_q4(q.q4.data(), x.data(), 2), e4, b4);
+  EXPECT_NEAR(cpu::dot_q4_avx2(q.q4.data(), x.data(), 2), e4, b4);
+}
+
+TEST(QuantDot, FourVectorKernelsMatchReference) {
+  Rng rng(23);
+  for (int64_t n : kWidths) {
+    const int64_t nb = qblocks_per_row(n);
+    const QRow w(random_vec(rng, n, 0.1f));
+    std::vector<std::vector<BlockQ8X>> xq;
+    for (int k = 0; k < 4; ++k) xq.push_back(quant_x(random_vec(rng, n, 1.0f)));
+    const BlockQ8X* xs[4] = {xq[0].data(), xq[1].data(), xq[2].data(), xq[3].data()};
+    for (int nx = 1; nx <= 4; ++nx) {
+      float o8[4], o4[4], a8[4], a4[4];
+      cpu::dot4_q8(w.q8.data(), xs, nx, nb, o8);
+      cpu::dot4_q4(w.q4.data(), xs, nx, nb, o4);
+      cpu::dot4_q8_avx2(w.q8.data(), xs, nx, nb, a8);
+      cpu::dot4_q4_avx2(w.q4.data(), xs, nx, nb, a4);
+      for (int k = 0; k < nx; ++k) {
+        const double b8 = 2.0 * double(nb + 4) * kU * block_mag(w.q8.data(), xs[k], nb, q8_value);
+        const double b4 = 2.0 * double(nb + 4) * kU * block_mag(w.q4.data(), xs[k], nb, ref::q4_value);
+        EXPECT_NEAR(o8[k], ref::dot_q8(w.q8.data(), xs[k], nb), b8) << n << " nx " << nx;
+        EXPECT_NEAR(a8[k], ref::dot_q8(w.q8.data(), xs[k], nb), b8) << n << " nx " << nx;
+        EXPECT_NEAR(o4[k], ref::dot_q4(w.q4.data(), xs[k], nb), b4) << n << " nx " << nx;
+        EXPECT_NEAR(a4[k], ref::dot_q4(w.q4.data(), xs[k], nb), b4) << n << " nx " << nx;
+      }
+    }
+  }
+}
+
+TEST(QuantDequant, FastIsBitExactWithReference) {
+  Rng rng(29);
+  for (int64_t n : kWidths) {
+    const QRow w(random_vec(rng, n, 0.5f));
+    std::vector<float> a(static_cast<size_t>(n)), b(a.size());
+    ref::dequant_q8(w.q8.data(), n, a.data());
+    cpu::dequant_q8(w.q8.data(), n, b.data());
+    EXPECT_EQ(a, b) << "q8 " << n;
+    ref::dequant_q4(w.q4.data(), n, a.data());
+    cpu::dequant_q4(w.q4.data(), n, b.data());
+    EXPECT_EQ(a, b) << "q4 " << n;
+  }
+}
+
+class QuantLinear : public ::testing::TestWithParam<DType> {};
+
+// linear() on a quantized weight: decode (T < 16, int8 activations) and prefill (dequantize + sgemm) against
+// the exact product of the dequantized weight with x.
+TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
+  Rng rng(31);
+  const int64_t rows = 70, cols = 200;
+  std::vector<float> wf = random_vec(rng, rows * cols, 0.07f);
+  Weight src;
+  src.dtype = DType::F32;
+  src.rows = rows;
+  src.cols = cols;
+  src.data = reinterpret_cast<const uint8_t*>(wf.data());
+  src.name = "test.weight";
+  const Weight w = quantize_weight(src, GetParam());
+  ASSERT_EQ(w.dtype, GetParam());
+  ASSERT_EQ(w.nbytes(), rows * quant_row_bytes(GetParam(), cols));
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t T : {1, 2, 4, 5, 9, 16, 20}) {
+    const std::vector<float> x = random_vec(rng, T * cols, 1.5f);
+    std::vector<float> y(size_t(T * rows));
+    linear(w, x.data(), T, y.data());
+    for (int64_t t = 0; t < T; ++t) {
+      const std::vector<float> xt(x.begin() + t * cols, x.begin() + (t + 1) * cols);
+      const std::vector<BlockQ8X> xq = quant_x(xt);
+      for (int64_t r = 0; r < rows; ++r) {
+        w.dequant_row(r, row.data());
+        double exact = 0.0, mag = 0.0, act = 0.0;
+        for (int64_t i = 0; i < cols; ++i) {
+          exact += double(row[size_t(i)]) * xt[size_t(i)];
+          mag += std::fabs(double(row[size_t(i)]) * xt[size_t(i)]);
+          act += std::fabs(double(row[size_t(i)])) * xq[size_t(i / kQBlock)].d * (0.5 + 256 * kU);
+        }
+        // f32 rounding of the products and sums (as for f32 weights), plus the int8 activations on decode.
+        const double bound = 2.0 * double(cols + 1) * kU * mag * 1.01 + (T < 16 ? act * 1.01 : 0.0);
+        EXPECT_NEAR(y[size_t(t * rows + r)], exact, bound) << dtype_tag(GetParam()) << " T " << T << " row " << r;
+      }
+    }
+  }
+  // dot_row / dot_row4 (which quantize x themselves) agree with linear's decode path.
+  const std::vector<float> x = random_vec(rng, 4 * cols, 1.0f);
+  std::vector<float> y(size_t(4 * rows));
+  linear(w, x.data(), 4, y.data());
+  const float* xs[4] = {x.data(), x.data() + cols, x.data() + 2 * cols, x.data() + 3 * cols};
+  for (int64_t r = 0; r < rows; r += 13) {
+    float out[4];
+    w.dot_row4(r, xs, 4, out);
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(out[k], y[size_t(k * rows + r)]);  // the same 4-vector kernel
+    // dot_row runs the one-vector kernel (another summation order): equal within the rounding bound.
+    const std::vector<BlockQ8X> xq = quant_x(std::vector<float>(xs[2], xs[2] + cols));
+    const uint8_t* wr = w.data + r * quant_row_bytes(w.dtype, cols);
+    const int64_t nb = qblocks_per_row(cols);
+    const double mag = w.dtype == DType::Q8 ? block_mag(reinterpret_cast<const BlockQ8*>(wr), xq.data(), nb, q8_value)
+                                            : block_mag(reinterpret_cast<const BlockQ4*>(wr), xq.data(), nb, ref::q4_value);
+    EXPECT_NEAR(w.dot_row(r, xs[2]), y[size_t(2 * rows + r)], 4.0 * double(nb + 4) * kU * mag);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, QuantLinear, ::testing::Values(DType::Q8, DType::Q4),
+                         [](const auto& info) { return std::string(dtype_tag(info.param)); });
+
+TEST(QuantKernels, ReportsTheCompiledVariant) {
+#if (defined(__AVX512VNNI__) && defined(__AVX512VL__)) || defined(__AVXVNNI__)
+  EXPECT_TRUE(cpu::has_vnni());
+#else
+  EXPECT_FALSE(cpu::has_vnni());
+#endif
+}
+
+}  // namespace
+}  // namespace r1
