@@ -8,9 +8,8 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "io/file_util.h"
-#include "rl/rollout.h"
+#include "rl/task_corpus.h"
 #include "tasks/registry.h"
-#include "tasks/split.h"
 #include "tokenizer/byte_tokenizer_writer.h"
 #include "tokenizer/tokenizer.h"
 #include "train/token_data.h"
@@ -56,22 +55,13 @@ Action add_corpus(CLI::App& app) {
     std::vector<int32_t> ids;
     int64_t docs = 0;
     if (!o->task.empty()) {  // training-split problems only: the test split stays held out
-      require(t.bos_id() >= 0, "the tokenizer has no BOS token");
       const auto tk = tasks::make_task(o->task, tasks::parse_task_options(o->task_options));
-      Rng rng(o->seed);
-      int64_t slipped = 0;
-      for (int64_t i = 0; i < o->problems; ++i) {
-        const tasks::Problem p = tasks::sample_split(*tk, rng, tasks::Split::train);
-        const std::string trace = o->slip > 0 ? tk->noisy_trace(p, rng, o->slip) : tk->solution_trace(p);
-        if (tk->score(p, trace).accuracy == 0) ++slipped;
-        const auto d = t.encode(rl::prompt_text(p) + trace, /*add_bos=*/true);
-        ids.insert(ids.end(), d.begin(), d.end());
-        ids.push_back(t.eos_id());
-        ++docs;
-      }
+      rl::CorpusStats st;
+      ids = rl::task_corpus_ids(t, *tk, o->problems, o->slip, o->seed, &st);
       train::write_token_file(o->out + "/train.tok", ids, vocab);
-      std::printf("wrote %s/train.tok: %lld %s solutions (%lld with a wrong answer), %zu tokens, vocab %lld\n",
-                  o->out.c_str(), (long long)docs, o->task.c_str(), (long long)slipped, ids.size(), (long long)vocab);
+      std::printf("wrote %s/train.tok: %lld %s solutions (%lld with a wrong answer), %lld tokens, vocab %lld\n",
+                  o->out.c_str(), (long long)st.documents, o->task.c_str(), (long long)st.wrong, (long long)st.tokens,
+                  (long long)vocab);
       return 0;
     }
     require(!o->text.empty(), "give --text FILE or --task NAME");

@@ -26,6 +26,8 @@ Action add_train(CLI::App& app);
 Action add_corpus(CLI::App& app);
 Action add_grpo(CLI::App& app);
 Action add_eval(CLI::App& app);
+Action add_zero(CLI::App& app);
+Action add_distill(CLI::App& app);
 Action add_quantize(CLI::App& app);
 Action add_quant_eval(CLI::App& app);
 
