@@ -43,7 +43,8 @@ Action add_grpo(CLI::App& app) {
   cmd->add_option("--max-tokens", o->max_tokens, "Completion length limit")->default_val(o->max_tokens);
   cmd->add_option("--temperature", o->temperature, "Sampling temperature of the rollouts")->default_val(o->temperature);
   cmd->add_option("--mu", o->mu, "Policy updates per sampled batch")->default_val(o->mu);
-  cmd->add_option("--lr", o->lr, "AdamW learning rate")->default_val(o->lr);
+  cmd->add_option("--lr", o->lr, "AdamW learning rate (peak of the cosine)")->default_val(o->lr);
+  cmd->add_option("--min-lr-ratio", o->min_lr_ratio, "Final learning rate / peak (1: constant)")->default_val(o->min_lr_ratio);
   cmd->add_option("--clip-low", o->loss.clip_low, "PPO clip epsilon (lower)")->default_val(o->loss.clip_low);
   cmd->add_option("--clip-high", o->loss.clip_high, "PPO clip epsilon (upper; > clip-low for clip-higher)")
       ->default_val(o->loss.clip_high);

@@ -28,6 +28,7 @@ Action add_grpo(CLI::App& app);
 Action add_eval(CLI::App& app);
 Action add_zero(CLI::App& app);
 Action add_distill(CLI::App& app);
+Action add_solve(CLI::App& app);
 Action add_quantize(CLI::App& app);
 Action add_quant_eval(CLI::App& app);
 

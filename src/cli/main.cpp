@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
                    r1::cli::add_tokenize, r1::cli::add_detokenize, r1::cli::add_chat_template,
                    r1::cli::add_serve, r1::cli::add_chat, r1::cli::add_bench, r1::cli::add_train, r1::cli::add_corpus,
                    r1::cli::add_grpo, r1::cli::add_eval, r1::cli::add_quantize, r1::cli::add_quant_eval,
-                   r1::cli::add_zero, r1::cli::add_distill}) {
+                   r1::cli::add_zero, r1::cli::add_distill, r1::cli::add_solve}) {
     r1::cli::Action a = add(app);
     actions.emplace_back(app.get_subcommands({}).back(), std::move(a));
   }

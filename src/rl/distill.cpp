@@ -59,8 +59,13 @@ json run_distill(const DistillOptions& o) {
       if (r.reward.accuracy > 0 && r.finished) kept.push_back(r.tokens), kept_problem.push_back(r.problem);
   }
   require(!kept.empty(), "distill: the teacher solved none of the sampled problems; nothing to learn from");
+  const auto ids0 = completion_corpus_ids(tt, problems, kept, kept_problem);
+  if (int64_t(ids0.size()) <= o.seq)
+    throw Error("distill: the teacher's " + std::to_string(kept.size()) + " correct traces hold " +
+                std::to_string(ids0.size()) + " tokens, not one sequence of --seq " + std::to_string(o.seq) +
+                "; sample more --problems or lower --seq");
   copy_tokenizer(o.teacher, traces);
-  const auto ids = completion_corpus_ids(tt, problems, kept, kept_problem);
+  const auto& ids = ids0;
   train::write_token_file(traces + "/train.tok", ids, tt.vocab_size());
   report["traces"] = {{"sampled", o.problems * o.samples}, {"kept", kept.size()}, {"tokens", ids.size()},
                       {"seconds", now_s() - t0}};

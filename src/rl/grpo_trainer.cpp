@@ -18,6 +18,7 @@
 #include "tasks/split.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
+#include "train/schedule.h"
 #include "train/svg_plot.h"
 
 namespace r1::rl {
@@ -124,6 +125,7 @@ std::vector<json> run_grpo(const GrpoOptions& o, const std::function<void(const 
   if (o.threads > 0) openblas_set_num_threads(o.threads);
   fs::create_directories(o.out);
   copy_tokenizer(o.model, o.out);
+  write_file_atomic(o.out + "/task.json", json{{"task", o.task}, {"task_options", o.task_options}}.dump() + "\n");
   const std::string policy_dir = o.out + "/.policy";
 
   ag::ModelParams<float> P = ag::bind_params(ps, false), G = ag::bind_params(ps, true);
@@ -131,6 +133,7 @@ std::vector<json> run_grpo(const GrpoOptions& o, const std::function<void(const 
   ag::ModelParams<float> R;
   if (ref) R = ag::bind_params(*ref, false), R.mtp.clear();
   ag::ModelActs<float> acts, ref_acts;
+  const train::LrSchedule sched{o.lr, o.lr * o.min_lr_ratio, 0, o.steps};
   Rng prng(o.seed * 0x9E3779B97F4A7C15ull + 17);
   std::vector<tasks::Problem> eval_set;
   if (o.eval_every > 0) eval_set = tasks::make_problem_set(*task, tasks::Split::test, size_t(o.eval_problems), o.seed + 1);
@@ -187,7 +190,7 @@ std::vector<json> run_grpo(const GrpoOptions& o, const std::function<void(const 
         ps.zero_grad();
         ag::model_backward(c, P, G, acts, 0.0);
         train::clip_grad_norm(ps.grads().data(), segs, o.clip);
-        adam.step(ps.values().data(), ps.grads().data(), segs, o.lr);
+        adam.step(ps.values().data(), ps.grads().data(), segs, sched.at(step));
         loss = res.loss, clipf = res.stats.clip_fraction, kl = res.stats.mean_kl;
       }
     }

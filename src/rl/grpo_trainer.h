@@ -27,6 +27,7 @@ struct GrpoOptions {
   float temperature = 1.0f;
   int64_t mu = 1;                  // policy updates per sampled batch
   double lr = 1e-4, weight_decay = 0.0, clip = 1.0;
+  double min_lr_ratio = 0.1;       // cosine decay from lr to lr * min_lr_ratio over `steps` (1: constant)
   GrpoLossParams loss;             // clip_low/high, beta, aggregation, max_len
   AdvantageParams adv;             // std scaling, dynamic sampling, overlong handling
   uint64_t seed = 0;

@@ -99,6 +99,7 @@ json run_zero(const ZeroOptions& o) {
   // 4. GRPO
   GrpoOptions g = o.grpo;
   g.model = base, g.out = rl, g.task = o.task, g.task_options = o.task_options, g.threads = o.threads;
+  g.eval_problems = std::min(g.eval_problems, o.eval_problems);
   std::fprintf(stderr, "[zero] GRPO from the base: %lld steps max, %lld problems x %lld samples per step, %.0f min max\n",
                (long long)g.steps, (long long)g.prompts, (long long)g.group, g.max_minutes);
   const double t_rl = now_s();
