@@ -7,7 +7,7 @@ namespace r1::cli {
 Action add_distill(CLI::App& app) {
   auto* cmd = app.add_subcommand("distill", "Train a smaller student on a teacher's correct traces (rejection sampling)");
   auto o = std::make_shared<rl::DistillOptions>();
-  o->grpo.prompts = 32, o->grpo.group = 8, o->grpo.max_tokens = 48, o->grpo.lr = 2e-4, o->grpo.steps = 100000;
+  o->grpo.prompts = 32, o->grpo.group = 8, o->grpo.max_tokens = 48, o->grpo.lr = 1e-4, o->grpo.steps = 100000;
   o->eval.k = 8, o->eval.max_tokens = 48;
   cmd->add_option("--teacher", o->teacher, "Teacher model folder")->required();
   cmd->add_option("--student-init", o->student_init, "Student checkpoint to start from");

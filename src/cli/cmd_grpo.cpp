@@ -77,7 +77,7 @@ Action add_grpo(CLI::App& app) {
 Action add_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "pass@1, pass@k, format rate and length on a task's held-out problems");
   struct Opts {
-    std::string model, task = "arithmetic", task_options;
+    std::string model, task, task_options;
     int64_t problems = 1000;
     rl::EvalParams p;
     int threads = 0;
@@ -85,8 +85,8 @@ Action add_eval(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Model folder")->required();
-  cmd->add_option("--task", o->task, "Task: arithmetic | countdown")->default_val(o->task);
-  cmd->add_option("--task-options", o->task_options, "Task options k=v,...");
+  cmd->add_option("--task", o->task, "Task: arithmetic | countdown (default: the model's task.json)");
+  cmd->add_option("--task-options", o->task_options, "Task options k=v,... (default: the model's task.json)");
   cmd->add_option("--problems", o->problems, "Held-out problems (the test split, fixed by --seed)")->default_val(o->problems);
   cmd->add_option("--samples,-k", o->p.k, "Samples per problem (pass@k)")->default_val(o->p.k);
   cmd->add_option("--temperature", o->p.temperature, "Sampling temperature")->default_val(o->p.temperature);
@@ -97,6 +97,7 @@ Action add_eval(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads")->default_val(0);
   return [o]() {
     set_threads(o->threads);
+    resolve_task(o->model, &o->task, &o->task_options);
     const Model m(o->model);
     const tok::Tokenizer t(o->model);
     const auto task = tasks::make_task(o->task, tasks::parse_task_options(o->task_options));

@@ -42,13 +42,7 @@ Action add_solve(CLI::App& app) {
   return [o]() {
     set_threads(o->threads);
     std::string task_name = o->task, task_opts = o->task_options;
-    const std::string tj = o->model + "/task.json";
-    if (task_name.empty()) {
-      require(std::filesystem::exists(tj), o->model + ": no task.json; give --task");
-      const auto j = nlohmann::json::parse(read_file(tj));
-      task_name = j.value("task", "");
-      if (o->task_options.empty()) task_opts = j.value("task_options", "");
-    }
+    resolve_task(o->model, &task_name, &task_opts);
     const auto task = tasks::make_task(task_name, tasks::parse_task_options(task_opts));
     std::vector<tasks::Problem> problems;
     if (!o->problem.empty()) {

@@ -10,11 +10,11 @@ namespace r1::cli {
 Action add_zero(CLI::App& app) {
   auto* cmd = app.add_subcommand("zero", "R1-Zero on this machine: pretrain a tiny base, then GRPO with rule-based rewards");
   auto o = std::make_shared<rl::ZeroOptions>();
-  o->grpo.steps = 400;
+  o->grpo.steps = 600;
   o->grpo.prompts = 32;
   o->grpo.group = 8;
   o->grpo.max_tokens = 48;
-  o->grpo.lr = 2e-4;
+  o->grpo.lr = 1e-4;
   o->grpo.max_minutes = 30;
   o->grpo.eval_every = 10;
   o->grpo.eval_problems = 200;

@@ -37,6 +37,9 @@ std::vector<int32_t> parse_token_list(const std::string& s);  // "0,17,5" -> {0,
 void set_threads(int threads);                                // 0: leave OpenMP's default
 std::string json_float(float v);                              // shortest text that reads back as the same f32
 AttnMode parse_attn(const std::string& s);                    // auto | naive | absorb
+// The task of a reasoning model: `task`/`options` when given, else the model folder's task.json (written by
+// r1 grpo / r1 zero); r1::Error when neither says.
+void resolve_task(const std::string& model_dir, std::string* task, std::string* options);
 // --quant q8|q4 on a command that loads a model: quantize its linear weights at load time.
 void add_quant_option(CLI::App* cmd, std::string* quant);
 ModelLoadOptions load_options(const std::string& quant);     // "" -> as stored; throws on other names

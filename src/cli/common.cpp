@@ -4,9 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "io/file_util.h"
 #include "quant/quantize.h"
 
 namespace r1::cli {
@@ -63,6 +66,20 @@ std::string json_float(float v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.9g", double(v));
   return buf;
+}
+
+}  // namespace r1::cli
+
+namespace r1::cli {
+
+void resolve_task(const std::string& model_dir, std::string* task, std::string* options) {
+  if (!task->empty()) return;
+  const std::string tj = model_dir + "/task.json";
+  require(std::filesystem::exists(tj), model_dir + ": no task.json; give --task");
+  const auto j = nlohmann::json::parse(read_file(tj), nullptr, false);
+  require(j.is_object() && j.contains("task") && j["task"].is_string(), tj + ": expected {\"task\": NAME, ...}");
+  *task = j["task"].get<std::string>();
+  if (options->empty()) *options = j.value("task_options", "");
 }
 
 }  // namespace r1::cli

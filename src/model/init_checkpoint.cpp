@@ -200,6 +200,18 @@ ojson named_config(const std::string& name) {
     c["max_position_embeddings"] = 1024;
     return c;
   }
+  if (name == "train-nano") {  // a smaller student for distillation: half the width, two layers
+    c = named_config("train-tiny");
+    c["hidden_size"] = 64;
+    c["intermediate_size"] = 192;
+    c["moe_intermediate_size"] = 48;
+    c["num_hidden_layers"] = 2;
+    c["num_attention_heads"] = 2;
+    c["num_key_value_heads"] = 2;
+    c["kv_lora_rank"] = 32;
+    c["n_routed_experts"] = 4;
+    return c;
+  }
   if (name == "small-v3") {  // a few hundred MB: for memory and speed checks, not for golden tests
     c = named_config("tiny-v3");
     c["vocab_size"] = 32000;
@@ -348,7 +360,7 @@ void emit_block(Emitter& e, const ModelConfig& c, int64_t i, bool moe) {
 
 std::vector<std::string> init_config_names() {
   return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3", "v2-lite-8l", "tiny-qwen2", "tiny-llama", "qwen2-1.5b",
-          "train-tiny"};
+          "train-tiny", "train-nano"};
 }
 
 std::string init_config_json(const std::string& name, bool fp8) {
