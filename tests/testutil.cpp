@@ -50,9 +50,9 @@ void write_text(const std::string& path, const std::string& text) {
   out << text;
 }
 
-RunResult run_r1(const std::string& args, const std::string& stdin_path) {
+RunResult run_r1(const std::string& args, const std::string& stdin_path, const std::string& env) {
   TempDir t;
-  const std::string cmd = std::string(R1_BINARY) + " " + args + " >" + (t / "out") + " 2>" + (t / "err") + " <" + stdin_path;
+  const std::string cmd = (env.empty() ? "" : env + " ") + std::string(R1_BINARY) + " " + args + " >" + (t / "out") + " 2>" + (t / "err") + " <" + stdin_path;
   const int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);

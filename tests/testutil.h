@@ -33,7 +33,8 @@ struct RunResult {
   int exit_code = -1;
   std::string out, err;
 };
-RunResult run_r1(const std::string& args, const std::string& stdin_path = "/dev/null");
+// `env` ("NAME=value ...") is prepended to the command line.
+RunResult run_r1(const std::string& args, const std::string& stdin_path = "/dev/null", const std::string& env = "");
 
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);

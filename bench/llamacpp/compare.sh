@@ -13,8 +13,8 @@
 #   R1              the r1 binary [REPO/build/r1]
 #   THREADS [1 2]   P [512]   N [128]   REPS [3]: repetitions inside each llama-bench / r1 bench call
 #   ROUNDS [1]      alternations of the two engines; the order flips every round; medians over everything
-#   TYPES           llama.cpp weight types [bf16 q8_0 q4_k_m]; r1 runs the checkpoint's own dtype (bf16)
-#                   next to bf16 and is n/a for the quantized types (not implemented in r1 yet)
+#   TYPES           llama.cpp weight types [bf16 q8_0 q4_k_m]; r1 runs the checkpoint's own dtype (bf16) next to
+#                   bf16, `--quant q8` next to q8_0 and `--quant q4` (4.5 bits/weight) next to q4_k_m (~4.8)
 #   VERIFY [1]      check the bf16 GGUF against r1 (logits + greedy tokens, verify.py) before timing
 #   NICE [19]       niceness of every build, conversion and benchmark (0 for quiet machines)
 #   IDLE_WAIT [900] IDLE_MAX_BUSY [0.10]: before each timed run, wait up to IDLE_WAIT s for the machine's busy
@@ -117,8 +117,13 @@ timed() {  # BASE CMD...: stdout -> BASE.jsonl, stderr -> BASE.err,
 run_llama() {  # type threads round
   timed "$out/llama-$1-t$2-r$3" "$build/bin/llama-bench" -m "$(gguf_of "$1")" -p "$P" -n "$N" -t "$2" -r "$reps" -o jsonl
 }
-run_r1() {  # threads round
-  timed "$out/r1-bf16-t$1-r$2" "$r1" bench --model "$model" -p "$P" -n "$N" -t "$1" -r "$reps" --json
+r1_quant() {  # llama.cpp type -> r1's nearest --quant format (q8_0: the same 8.5 bits; q4_k_m: r1's q4, 4.5 bits)
+  case "$1" in q8_0) echo q8 ;; q4_0|q4_k_m|q4_k_s) echo q4 ;; *) echo "" ;; esac
+}
+run_r1() {  # threads round [llama.cpp type]
+  local t="${3:-bf16}" q
+  q="$(r1_quant "$t")"
+  timed "$out/r1-$t-t$1-r$2" "$r1" bench --model "$model" -p "$P" -n "$N" -t "$1" -r "$reps" --json ${q:+--quant "$q"}
 }
 "$r1" info --model "$model" --json > "$out/r1-info.json" 2>/dev/null || true
 { echo "r1: $("$r1" --version 2>/dev/null | head -1), binary $(date -u -r "$r1" +%FT%TZ), repo HEAD" \
@@ -137,6 +142,9 @@ for ((round = 1; round <= rounds; round++)); do
         fi
       else
         log "round $round, $T thread(s): llama.cpp $t";     run_llama "$t" "$T" "$round"
+        if [[ -n "$(r1_quant "$t")" ]]; then
+          log "round $round, $T thread(s): r1 --quant $(r1_quant "$t")"; run_r1 "$T" "$round" "$t"
+        fi
       fi
     done
   done

@@ -69,7 +69,11 @@ def main():
                 pass
 
     q = cfg.get("q_lora_rank")
-    shape = (f"{cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, {cfg['num_attention_heads']} heads, "
+    if "kv_lora_rank" not in cfg:  # the R1-Distill families (GQA)
+        shape = (f"{cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, {cfg['num_attention_heads']} heads, "
+                 f"{cfg.get('num_key_value_heads')} KV heads, ff {cfg['intermediate_size']}, vocab {cfg['vocab_size']}")
+    else:
+      shape = (f"{cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, {cfg['num_attention_heads']} heads, "
              f"q_lora {q if q else 'none'}, kv_lora {cfg['kv_lora_rank']}, qk {cfg['qk_nope_head_dim']}+"
              f"{cfg['qk_rope_head_dim']}, v {cfg['v_head_dim']}, {cfg.get('n_routed_experts')} experts "
              f"({cfg.get('num_experts_per_tok')} active + {cfg.get('n_shared_experts')} shared, "

@@ -11,6 +11,7 @@
 #include "tasks/registry.h"
 #include "tasks/split.h"
 #include "train/dist.h"
+#include "tokenizer/tokenizer.h"
 #include "train/token_data.h"
 #include "train/trainer.h"
 
@@ -22,10 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-void copy_tokenizer(const std::string& from, const std::string& to) {
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
-    if (fs::exists(from + "/" + f)) write_file_atomic(to + "/" + f, read_file(from + "/" + f));
-}
 
 EvalResult eval_model(const std::string& dir, const tasks::Task& task, const std::vector<tasks::Problem>& set,
                       const EvalParams& p) {
@@ -64,7 +61,7 @@ json run_distill(const DistillOptions& o) {
     throw Error("distill: the teacher's " + std::to_string(kept.size()) + " correct traces hold " +
                 std::to_string(ids0.size()) + " tokens, not one sequence of --seq " + std::to_string(o.seq) +
                 "; sample more --problems or lower --seq");
-  copy_tokenizer(o.teacher, traces);
+  tok::copy_tokenizer_files(o.teacher, traces);
   const auto& ids = ids0;
   train::write_token_file(traces + "/train.tok", ids, tt.vocab_size());
   report["traces"] = {{"sampled", o.problems * o.samples}, {"kept", kept.size()}, {"tokens", ids.size()},

@@ -34,10 +34,6 @@ std::string policy_config(const std::string& model_dir) {
   return j.dump(2) + "\n";
 }
 
-void copy_tokenizer(const std::string& from, const std::string& to) {
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
-    if (fs::exists(from + "/" + f)) write_file_atomic(to + "/" + f, read_file(from + "/" + f));
-}
 
 // A training batch of kept completions: (B, S) tokens = prompt + completion (padded), targets = the next token on
 // completion positions only (everything else ignored), and where each completion token's log-prob sits.
@@ -124,7 +120,7 @@ std::vector<json> run_grpo(const GrpoOptions& o, const std::function<void(const 
   train::AdamW adam(ps.numel(), {0.9, 0.99, 1e-8, o.weight_decay});
   if (o.threads > 0) openblas_set_num_threads(o.threads);
   fs::create_directories(o.out);
-  copy_tokenizer(o.model, o.out);
+  tok::copy_tokenizer_files(o.model, o.out);
   write_file_atomic(o.out + "/task.json", json{{"task", o.task}, {"task_options", o.task_options}}.dump() + "\n");
   const std::string policy_dir = o.out + "/.policy";
 
@@ -145,7 +141,7 @@ std::vector<json> run_grpo(const GrpoOptions& o, const std::function<void(const 
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (o.max_minutes > 0 && elapsed > o.max_minutes * 60) break;
     train::save_model(ps, cfg_json, policy_dir, DType::F32, step);
-    copy_tokenizer(o.model, policy_dir);
+    tok::copy_tokenizer_files(o.model, policy_dir);
     const Model m(policy_dir);
     std::vector<tasks::Problem> problems;
     for (int64_t i = 0; i < o.prompts; ++i) problems.push_back(tasks::sample_split(*task, prng, tasks::Split::train));

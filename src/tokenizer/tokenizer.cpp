@@ -240,4 +240,11 @@ std::string StreamDecoder::flush() {
   return out;
 }
 
+void copy_tokenizer_files(const std::string& from, const std::string& to) {
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json"}) {
+    const std::filesystem::path src = std::filesystem::path(from) / f;
+    if (std::filesystem::exists(src)) write_file_atomic((std::filesystem::path(to) / f).string(), read_file(src.string()));
+  }
+}
+
 }  // namespace r1::tok

@@ -77,4 +77,7 @@ class StreamDecoder {
 // If hold_incomplete, a truncated but so far valid sequence at the end is left in *rest instead.
 std::string utf8_lossy(std::string_view bytes, bool hold_incomplete = false, std::string* rest = nullptr);
 
+// Copies tokenizer.json and tokenizer_config.json (those that exist) from folder `from` to folder `to`, atomically.
+void copy_tokenizer_files(const std::string& from, const std::string& to);
+
 }  // namespace r1::tok

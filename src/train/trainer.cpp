@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +22,7 @@
 #include "train/checkpoint.h"
 #include "train/schedule.h"
 #include "train/svg_plot.h"
+#include "tokenizer/tokenizer.h"
 #include "train/token_data.h"
 
 namespace r1::train {
@@ -85,13 +88,6 @@ std::string hms(double s) {
   return b;
 }
 
-void copy_tokenizer(const std::string& data, const std::string& out) {
-  const fs::path dir = fs::path(data).parent_path();
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json"}) {
-    const fs::path src = dir / f;
-    if (fs::exists(src)) write_file_atomic(out + "/" + f, read_file(src.string()));
-  }
-}
 
 }  // namespace
 
@@ -145,7 +141,7 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
 
   if (dist.root()) {
     fs::create_directories(opt.out);
-    copy_tokenizer(opt.data, opt.out);
+    tok::copy_tokenizer_files(fs::path(opt.data).parent_path().string(), opt.out);
   }
   const std::string log_path = opt.out + "/" + opt.log_name;
   std::vector<json> log;  // the whole run's log (earlier lines kept on resume, later ones dropped)
@@ -249,6 +245,8 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
                    step_tokens / dt, hms(rate * double(left)).c_str(), tty ? "" : "\n");
     }
     if (opt.save_every > 0 && (step + 1) % opt.save_every == 0 && step + 1 < opt.steps) save(step + 1, tokens, elapsed);
+    // Crash testing: R1_TRAIN_KILL_AT=N sends this process SIGKILL after step N (no cleanup, like kill -9).
+    if (const char* k = std::getenv("R1_TRAIN_KILL_AT"); k && std::atoll(k) == step + 1) std::raise(SIGKILL);
     res.steps_done = step + 1 - start;
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

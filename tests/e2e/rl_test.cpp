@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "testutil.h"
@@ -57,6 +58,29 @@ TEST(Reasoning, ZeroPipelineEvalSolveAndDistill) {
   EXPECT_GT(dr["traces"]["kept"].get<int64_t>(), 0);
   EXPECT_LE(dr["traces"]["kept"].get<int64_t>(), 400);
   EXPECT_TRUE(dr.contains("eval_student_distilled"));
+}
+
+// The CI-sized smoke run (about a minute, fixed seeds): a base pretrained on single-digit sums with slips, then
+// GRPO; the mean group reward of the last 25 steps clearly exceeds that of the first 25.
+TEST(Reasoning, GrpoSmokeRunRaisesTheMeanGroupReward) {
+  test::TempDir d;
+  const std::string to = "--task arithmetic --task-options ops=+,min_operand=1,max_operand=9,compact=1";
+  auto r = test::run_r1("corpus " + to + " --problems 3000 --slip 0.4 --seed 5 --out " + d.path() + "/data");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_r1("train --config train-tiny --data " + d.path() + "/data/train.tok --out " + d.path() +
+                   "/base --steps 400 --batch 16 --seq 64 -t 1 --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_r1("grpo --model " + d.path() + "/base --out " + d.path() + "/rl " + to +
+                   " --steps 150 --prompts 16 --group 8 --max-tokens 24 --lr 1e-4 --seed 3 -t 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<double> reward;
+  std::ifstream in(d.path() + "/rl/grpo_log.jsonl");
+  for (std::string line; std::getline(in, line);) reward.push_back(json::parse(line)["reward"].get<double>());
+  ASSERT_EQ(reward.size(), 150u);
+  double first = 0, last = 0;
+  for (size_t i = 0; i < 25; ++i) first += reward[i] / 25, last += reward[reward.size() - 1 - i] / 25;
+  std::printf("mean group reward: first 25 steps %.3f, last 25 steps %.3f\n", first, last);
+  EXPECT_GT(last, first + 0.15);
 }
 
 TEST(Reasoning, BadInputsAreNamed) {

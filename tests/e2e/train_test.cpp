@@ -92,6 +92,25 @@ TEST_F(Train, ResumeIsBitExact) {
   EXPECT_NE(bad.err.find("--resume with a different batch"), std::string::npos) << bad.err;
 }
 
+TEST_F(Train, KillNineThenResumeEqualsAnUninterruptedRun) {
+  ASSERT_EQ(train("full", "--steps 14 --save-every 4").exit_code, 0);
+  // SIGKILL after step 10: the last save was at step 8; steps 9-10 are lost and redone on resume.
+  const auto k = test::run_r1("train --config train-tiny --data " + data() + "/train.tok --out " + dir_.path() +
+                              "/killed --batch 8 --seq 48 --lr 3e-3 -t 1 --no-progress --steps 14 --save-every 4",
+                              "/dev/null", "R1_TRAIN_KILL_AT=10");
+  EXPECT_NE(k.exit_code, 0) << "the run should have been killed";
+  EXPECT_EQ(json::parse(test::read_text(dir_.path() + "/killed/trainer_state.json"))["step"], 8);
+  const auto r = train("killed", "--steps 14 --save-every 4 --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(test::read_text(dir_.path() + "/full/model.safetensors"), test::read_text(dir_.path() + "/killed/model.safetensors"));
+  // A truncated checkpoint is refused, not half-loaded.
+  const std::string m = test::read_text(dir_.path() + "/killed/model.safetensors");
+  std::ofstream(dir_.path() + "/killed/model.safetensors", std::ios::binary) << m.substr(0, m.size() / 2);
+  const auto bad = train("killed", "--steps 20 --save-every 4 --resume");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("model.safetensors"), std::string::npos) << bad.err;
+}
+
 TEST_F(Train, BadInputsAreNamed) {
   // A truncated token file.
   const std::string tok = test::read_text(data() + "/train.tok");
