@@ -1,4 +1,5 @@
 #include "autograd/loss.h"
+#include "autograd/prof.h"
 
 #include <cmath>
 #include <string>
@@ -23,6 +24,7 @@ int64_t count_targets(const int32_t* targets, int64_t N, int64_t V, int32_t igno
 
 template <class T>
 T cross_entropy_forward(T* probs, const T* logits, const int32_t* targets, int64_t N, int64_t V, int32_t ignore_index) {
+  const prof::Scope ps("ce fwd");
   const int64_t count = count_targets(targets, N, V, ignore_index);
   double total = 0.0;
   for (int64_t n = 0; n < N; ++n) {
@@ -46,6 +48,7 @@ T cross_entropy_forward(T* probs, const T* logits, const int32_t* targets, int64
 template <class T>
 void cross_entropy_backward(T* dlogits, const T* probs, const int32_t* targets, int64_t N, int64_t V, T dloss,
                             int32_t ignore_index) {
+  const prof::Scope ps("ce bwd");
   const int64_t count = count_targets(targets, N, V, ignore_index);
   if (count == 0) return;
   const T s = dloss / T(count);

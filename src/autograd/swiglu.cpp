@@ -1,4 +1,5 @@
 #include "autograd/swiglu.h"
+#include "autograd/prof.h"
 
 #include <cmath>
 
@@ -8,11 +9,13 @@ namespace r1::ag {
 
 template <class T>
 void swiglu_forward(T* out, const T* a, const T* b, int64_t n) {
+  const prof::Scope ps("swiglu fwd");
   for (int64_t i = 0; i < n; ++i) out[i] = a[i] / (T(1) + std::exp(-a[i])) * b[i];
 }
 
 template <class T>
 void swiglu_backward(T* da, T* db, const T* dout, const T* a, const T* b, int64_t n) {
+  const prof::Scope ps("swiglu bwd");
   for (int64_t i = 0; i < n; ++i) {
     const T sig = T(1) / (T(1) + std::exp(-a[i]));
     const T silu = a[i] * sig;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/model.h"
+#include "autograd/prof.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "io/file_util.h"
@@ -218,13 +219,20 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
   const int64_t end = opt.stop_after > 0 ? std::min(opt.steps, start + opt.stop_after) : opt.steps;
   for (int64_t step = start; step < end; ++step) {
     const auto ts = std::chrono::steady_clock::now();
+    const ag::prof::Scope prof_step("train step");
     ps.zero_grad();
     std::vector<int64_t> load(moe_layers.size() * size_t(E), 0);  // (moe layer, expert) tokens routed
     double sums[3] = {0, 0, 0};                                      // main, mtp, total loss
     for (int64_t a = 0; a < opt.accum; ++a) {
       const Batch b = loader.get(step * opt.accum + a);
-      const ag::ModelLoss L = ag::model_forward(c, P, acts, b.tokens.data(), b.targets.data(), b.B, b.S, opt.mtp_weight);
-      ag::model_backward(c, P, G, acts, opt.mtp_weight);
+      const ag::ModelLoss L = [&] {
+        const ag::prof::Scope p("model_forward");
+        return ag::model_forward(c, P, acts, b.tokens.data(), b.targets.data(), b.B, b.S, opt.mtp_weight);
+      }();
+      {
+        const ag::prof::Scope p("model_backward");
+        ag::model_backward(c, P, G, acts, opt.mtp_weight);
+      }
       sums[0] += L.main, sums[1] += L.mtp, sums[2] += L.total;
       add_expert_load(c, acts, load.data());
     }
@@ -234,9 +242,15 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
     dist.sum(load.data(), int64_t(load.size()));
     dist.sum(sums, 3);
     for (double& s : sums) s /= double(opt.accum * dist.world());
-    const double gnorm = clip_grad_norm(ps.grads().data(), segs, opt.clip);
+    const double gnorm = [&] {
+      const ag::prof::Scope p("clip_grad_norm");
+      return clip_grad_norm(ps.grads().data(), segs, opt.clip);
+    }();
     const double lr = sched.at(step);
-    adam.step(ps.values().data(), ps.grads().data(), segs, lr);
+    {
+      const ag::prof::Scope p("adamw");
+      adam.step(ps.values().data(), ps.grads().data(), segs, lr);
+    }
     // Auxiliary-loss-free balancing: b_e += gamma * sign(mean load - load_e), per MoE layer.
     double imbalance = 0;  // max over layers of max_e load / mean load
     for (size_t l = 0; l < moe_layers.size(); ++l) {
