@@ -11,6 +11,10 @@ PyTorch for the same number of steps (torch.set_num_threads), and reports tokens
 timed steps (the first two of each run are warm-up), their ratio, the r1 sgemm GFLOP/s, the share of r1's
 step time spent in sgemm, and the fp32 FMA peak of the machine (bench/fma_peak.cpp) for 1 and 2 threads.
 
+OpenBLAS picks its kernels when it loads: OPENBLAS_CORETYPE in the environment of this script applies to both
+r1 and PyTorch (e.g. OPENBLAS_CORETYPE=SKYLAKEX for the AVX-512 kernels that OpenBLAS 0.3.21 does not choose
+by itself on AMD Zen 4/5).
+
 Configs: tiny = r1 init's train-tiny (dim 128, 3 layers, 8 experts top-2 + 1 shared, MTP 1, vocab 265);
 256x4 = the same family at dim 256, 4 layers, 8 heads, kv_lora 128, intermediate 768, experts 8 x 192.
 """
@@ -171,6 +175,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="r1_trainbench_")
     try:
         print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+        print("OPENBLAS_CORETYPE:", os.environ.get("OPENBLAS_CORETYPE", "(unset: OpenBLAS's own detection)"))
         exe = os.path.join(tmp, "fma_peak")
         subprocess.run(["g++", "-O3", "-mavx2", "-mfma", "-mavx512f", "-fopenmp", os.path.join(here, "fma_peak.cpp"),
                         "-o", exe], check=True)

@@ -6,6 +6,7 @@
 #include "autograd/blas.h"
 #include "autograd/linear.h"
 #include "autograd/norm.h"
+#include "autograd/vexp.h"
 #include "core/error.h"
 
 namespace r1::ag {
@@ -26,11 +27,9 @@ void attention_forward(T* o, T* probs, const T* q, const T* k, const T* v, int64
         T* r = P + t * S;
         T m = r[0];
         for (int64_t s = 1; s <= t; ++s) m = r[s] > m ? r[s] : m;
+        for (int64_t s = 0; s <= t; ++s) r[s] = vexp(r[s] - m);  // vectorized
         double sum = 0.0;
-        for (int64_t s = 0; s <= t; ++s) {
-          r[s] = std::exp(r[s] - m);
-          sum += double(r[s]);
-        }
+        for (int64_t s = 0; s <= t; ++s) sum += double(r[s]);
         const T inv = T(1.0 / sum);
         for (int64_t s = 0; s <= t; ++s) r[s] *= inv;
         for (int64_t s = t + 1; s < S; ++s) r[s] = T(0);

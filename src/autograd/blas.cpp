@@ -37,14 +37,16 @@ void add(std::atomic<double>& a, double v) {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  const prof::Scope ps("sgemm");
-  const auto t0 = g_stats.on ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  const bool timed = g_stats.on || prof::enabled();
+  const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   cblas_sgemm(CblasRowMajor, tr(trans_a), tr(trans_b), int(M), int(N), int(K), alpha, A, int(lda), B, int(ldb), beta,
               C, int(ldc));
-  if (g_stats.on) {
+  if (timed) {
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    prof::gemm_clock() += dt;
     ++g_stats.calls;
     add(g_stats.flops, 2.0 * double(M) * double(N) * double(K));
-    add(g_stats.seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    add(g_stats.seconds, dt);
   }
 }
 

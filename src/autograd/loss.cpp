@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "autograd/vexp.h"
 #include "core/error.h"
 
 namespace r1::ag {
@@ -32,11 +33,9 @@ T cross_entropy_forward(T* probs, const T* logits, const int32_t* targets, int64
     T* p = probs + n * V;
     T m = l[0];
     for (int64_t v = 1; v < V; ++v) m = l[v] > m ? l[v] : m;
+    for (int64_t v = 0; v < V; ++v) p[v] = vexp(l[v] - m);  // vectorized
     double sum = 0.0;
-    for (int64_t v = 0; v < V; ++v) {
-      p[v] = std::exp(l[v] - m);
-      sum += double(p[v]);
-    }
+    for (int64_t v = 0; v < V; ++v) sum += double(p[v]);
     const T inv = T(1.0 / sum);
     for (int64_t v = 0; v < V; ++v) p[v] *= inv;
     // -log softmax = log(sum) - (l - m), computed from the logits so it stays finite for tiny probabilities.

@@ -8,15 +8,19 @@
 namespace r1::ag::prof {
 
 bool enabled();
-void add(const char* name, double seconds);
+// Adds a scope's wall time and the part of it spent in sgemm (gemm_seconds, from gemm_clock()).
+void add(const char* name, double seconds, double gemm_seconds);
+// sgemm seconds so far on this thread (autograd/blas.cpp adds to it while profiling).
+double& gemm_clock();
 
 class Scope {
  public:
   explicit Scope(const char* name) : name_(enabled() ? name : nullptr) {
-    if (name_) t0_ = std::chrono::steady_clock::now();
+    if (name_) t0_ = std::chrono::steady_clock::now(), g0_ = gemm_clock();
   }
   ~Scope() {
-    if (name_) add(name_, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
+    if (name_)
+      add(name_, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(), gemm_clock() - g0_);
   }
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;
@@ -24,6 +28,7 @@ class Scope {
  private:
   const char* name_;
   std::chrono::steady_clock::time_point t0_;
+  double g0_ = 0;
 };
 
 }  // namespace r1::ag::prof
