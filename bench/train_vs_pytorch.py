@@ -12,8 +12,8 @@ timed steps (the first two of each run are warm-up), their ratio, the r1 sgemm G
 step time spent in sgemm, and the fp32 FMA peak of the machine (bench/fma_peak.cpp) for 1 and 2 threads.
 
 OpenBLAS picks its kernels when it loads: OPENBLAS_CORETYPE in the environment of this script applies to both
-r1 and PyTorch (e.g. OPENBLAS_CORETYPE=SKYLAKEX for the AVX-512 kernels that OpenBLAS 0.3.21 does not choose
-by itself on AMD Zen 4/5).
+r1 and PyTorch (this machine's environment sets OPENBLAS_CORETYPE=Haswell, the AVX2 kernels; run the script
+under `env -u OPENBLAS_CORETYPE` for OpenBLAS's own choice, Cooperlake's AVX-512 kernels on this CPU).
 
 Configs: tiny = r1 init's train-tiny (dim 128, 3 layers, 8 experts top-2 + 1 shared, MTP 1, vocab 265);
 256x4 = the same family at dim 256, 4 layers, 8 heads, kv_lora 128, intermediate 768, experts 8 x 192.
@@ -141,7 +141,7 @@ def torch_run(ck, a, threads, vocab):
     decay = [p for _, p in train_ref.trainable(P) if p.dim() >= 2]
     no_decay = [p for _, p in train_ref.trainable(P) if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
+                            lr=1e-3, betas=(0.9, 0.95), eps=1e-8, foreach=True)  # multi-tensor: PyTorch's fastest
     g = torch.Generator().manual_seed(0)
     rates = []
     for s in range(a.steps):
@@ -204,25 +204,27 @@ def main():
             vocab = json.load(open(os.path.join(ck, "config.json")))["vocab_size"]
             for t in threads:
                 r1_rates, tr_rates, gf, gs, st = [], [], 0.0, 0.0, 0.0
+                load0 = os.getloadavg()[0]
                 for _ in range(a.repeats):
                     rr, gflop, gsec, step_s, cmd = r1_run(a.r1, ck, data, os.path.join(tmp, "out"), a, t)
                     r1_rates += rr
                     gf, gs, st = gf + gflop, gs + gsec, st + step_s
                     tr_rates += torch_run(ck, a, t, vocab)
                 r1m, trm = statistics.median(r1_rates), statistics.median(tr_rates)
+                load = f"{load0:.2f}->{os.getloadavg()[0]:.2f}"
                 p512 = gf / gs / peak512[t] if peak512[t] > 0 else float("nan")
-                rows.append((name, t, r1m, trm, r1m / trm, gf / gs, gf / gs / peak[t], p512, gs / st))
+                rows.append((name, t, r1m, trm, r1m / trm, gf / gs, gf / gs / peak[t], p512, gs / st, load))
                 print(f"{name} t={t}: r1 {r1m:.0f} tok/s, PyTorch {trm:.0f} tok/s, ratio {r1m / trm:.2f}, "
                       f"sgemm {gf / gs:.1f} GFLOP/s = {100 * gf / gs / peak[t]:.0f}% of AVX2 FMA peak "
                       f"({100 * p512:.0f}% of AVX-512), "
-                      f"{100 * gs / st:.0f}% of r1 step time in sgemm   [{cmd}]", flush=True)
+                      f"{100 * gs / st:.0f}% of r1 step time in sgemm, load average {load}   [{cmd}]", flush=True)
         print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
         print("\n| model | threads | r1 tok/s | PyTorch tok/s | r1 / PyTorch | r1 sgemm GFLOP/s | % of AVX2 FMA peak "
-              "| % of AVX-512 FMA peak | % of r1 step in sgemm |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for n, t, r, p, q, g, f, f5, s in rows:
+              "| % of AVX-512 FMA peak | % of r1 step in sgemm | load avg |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for n, t, r, p, q, g, f, f5, s, ld in rows:
             print(f"| {n} | {t} | {r:.0f} | {p:.0f} | {q:.2f} | {g:.1f} | {100 * f:.0f}% | {100 * f5:.0f}% "
-                  f"| {100 * s:.0f}% |")
+                  f"| {100 * s:.0f}% | {ld} |")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

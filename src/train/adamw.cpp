@@ -32,11 +32,18 @@ void AdamW::step(float* w, const float* g, const std::vector<Segment>& segments,
 }
 
 double clip_grad_norm(float* g, const std::vector<Segment>& segments, double max_norm) {
-  double sq = 0.0;
+  // Sum of squares in double over 8 independent partial sums (vectorizes; one serial chain was ~5 ms for 4 M
+  // parameters), added up in a fixed order, so the result is deterministic.
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (const Segment& s : segments) {
     if (!s.trainable) continue;
-    for (int64_t i = s.offset; i < s.offset + s.numel; ++i) sq += double(g[i]) * double(g[i]);
+    const float* gs = g + s.offset;
+    int64_t i = 0;
+    for (; i + 8 <= s.numel; i += 8)
+      for (int j = 0; j < 8; ++j) part[j] += double(gs[i + j]) * double(gs[i + j]);
+    for (; i < s.numel; ++i) part[0] += double(gs[i]) * double(gs[i]);
   }
+  const double sq = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
   const double norm = std::sqrt(sq);
   if (max_norm > 0.0 && norm > max_norm) {
     const float k = float(max_norm / norm);
