@@ -1,11 +1,11 @@
 #include "autograd/attention_mla.h"
-#include "autograd/prof.h"
 
 #include <cmath>
 
 #include "autograd/blas.h"
 #include "autograd/linear.h"
 #include "autograd/norm.h"
+#include "autograd/prof.h"
 #include "autograd/vexp.h"
 #include "core/error.h"
 

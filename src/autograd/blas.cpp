@@ -1,5 +1,4 @@
 #include "autograd/blas.h"
-#include "autograd/prof.h"
 
 #include <cblas.h>
 
@@ -7,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+
+#include "autograd/prof.h"
 
 namespace r1::ag {
 

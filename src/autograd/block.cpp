@@ -1,9 +1,9 @@
 #include "autograd/block.h"
-#include "autograd/prof.h"
 
 #include <algorithm>
 
 #include "autograd/norm.h"
+#include "autograd/prof.h"
 
 namespace r1::ag {
 

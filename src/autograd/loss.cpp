@@ -1,9 +1,9 @@
 #include "autograd/loss.h"
-#include "autograd/prof.h"
 
 #include <cmath>
 #include <string>
 
+#include "autograd/prof.h"
 #include "autograd/vexp.h"
 #include "core/error.h"
 

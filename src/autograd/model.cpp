@@ -1,5 +1,4 @@
 #include "autograd/model.h"
-#include "autograd/prof.h"
 
 #include <algorithm>
 #include <optional>
@@ -8,6 +7,7 @@
 #include "autograd/linear.h"
 #include "autograd/loss.h"
 #include "autograd/norm.h"
+#include "autograd/prof.h"
 #include "core/error.h"
 
 namespace r1::ag {

@@ -1,5 +1,4 @@
 #include "autograd/moe.h"
-#include "autograd/prof.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +7,7 @@
 #include <optional>
 
 #include "autograd/linear.h"
+#include "autograd/prof.h"
 #include "core/error.h"
 
 namespace r1::ag {

@@ -1,7 +1,8 @@
 #include "autograd/norm.h"
-#include "autograd/prof.h"
 
 #include <cmath>
+
+#include "autograd/prof.h"
 
 namespace r1::ag {
 

@@ -1,9 +1,9 @@
 #include "autograd/swiglu.h"
-#include "autograd/prof.h"
 
 #include <cmath>
 
 #include "autograd/linear.h"
+#include "autograd/prof.h"
 #include "autograd/vexp.h"
 
 namespace r1::ag {
