@@ -5,6 +5,8 @@
 #include "autograd/blas.h"
 #include "autograd/linear.h"
 #include "autograd/norm.h"
+#include "autograd/prof.h"
+#include "autograd/vexp.h"
 #include "core/error.h"
 
 namespace r1::ag {
@@ -12,6 +14,7 @@ namespace r1::ag {
 template <class T>
 void attention_forward(T* o, T* probs, const T* q, const T* k, const T* v, int64_t B, int64_t S, int64_t H,
                        int64_t dqk, int64_t dv, double scale) {
+  const prof::Scope ps("attn core fwd");
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
       const T* qh = q + (b * S * H + h) * dqk;  // rows s: stride H * dqk
@@ -24,11 +27,9 @@ void attention_forward(T* o, T* probs, const T* q, const T* k, const T* v, int64
         T* r = P + t * S;
         T m = r[0];
         for (int64_t s = 1; s <= t; ++s) m = r[s] > m ? r[s] : m;
+        for (int64_t s = 0; s <= t; ++s) r[s] = vexp(r[s] - m);  // vectorized
         double sum = 0.0;
-        for (int64_t s = 0; s <= t; ++s) {
-          r[s] = std::exp(r[s] - m);
-          sum += double(r[s]);
-        }
+        for (int64_t s = 0; s <= t; ++s) sum += double(r[s]);
         const T inv = T(1.0 / sum);
         for (int64_t s = 0; s <= t; ++s) r[s] *= inv;
         for (int64_t s = t + 1; s < S; ++s) r[s] = T(0);
@@ -40,6 +41,7 @@ void attention_forward(T* o, T* probs, const T* q, const T* k, const T* v, int64
 template <class T>
 void attention_backward(T* dq, T* dk, T* dvv, const T* dout, const T* q, const T* k, const T* v, const T* probs,
                         int64_t B, int64_t S, int64_t H, int64_t dqk, int64_t dv, double scale) {
+  const prof::Scope ps("attn core bwd");
   std::vector<T> dP(size_t(S * S));  // (S, S) dL/dprobs, then dL/dscores (pre-scale)
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
@@ -63,6 +65,7 @@ void attention_backward(T* dq, T* dk, T* dvv, const T* dout, const T* q, const T
 template <class T>
 void mla_forward(const ModelConfig& c, const RopeTable<T>& rope, const MLAParams<T>& p, MLAActs<T>& a, const T* x,
                  int64_t B, int64_t S, T* out) {
+  const prof::Scope ps("mla fwd");
   const int64_t N = B * S, D = c.dim, H = c.n_heads, nope = c.qk_nope_head_dim, rp = c.qk_rope_head_dim;
   const int64_t qk = c.qk_head_dim(), dv = c.v_head_dim, kvr = c.kv_lora_rank, ql = c.q_lora_rank;
   const T* none = nullptr;
@@ -116,6 +119,7 @@ void mla_forward(const ModelConfig& c, const RopeTable<T>& rope, const MLAParams
 template <class T>
 void mla_backward(const ModelConfig& c, const RopeTable<T>& rope, const MLAParams<T>& p, const MLAParams<T>& g,
                   const MLAActs<T>& a, const T* x, int64_t B, int64_t S, const T* dout, T* dx) {
+  const prof::Scope ps("mla bwd");
   const int64_t N = B * S, D = c.dim, H = c.n_heads, nope = c.qk_nope_head_dim, rp = c.qk_rope_head_dim;
   const int64_t qk = c.qk_head_dim(), dv = c.v_head_dim, kvr = c.kv_lora_rank, ql = c.q_lora_rank;
   T* none = nullptr;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "autograd/norm.h"
+#include "autograd/prof.h"
 
 namespace r1::ag {
 
@@ -17,6 +18,7 @@ void block_forward(const ModelConfig& c, const RopeTable<T>& rope, const BlockPa
   a.x2.resize(size_t(N * D));
   a.rstd2.resize(size_t(N));
   a.out.resize(size_t(N * D));
+  const prof::Scope ps("block fwd");
   rmsnorm_forward(a.x1.data(), a.rstd1.data(), h, p.attn_norm, N, D, c.rms_norm_eps);
   mla_forward(c, rope, p.attn, a.attn, a.x1.data(), B, S, a.y.data());
   for (int64_t i = 0; i < N * D; ++i) a.h2[size_t(i)] = h[i] + a.y[size_t(i)];  // x = x + attn(attn_norm(x))
@@ -29,6 +31,7 @@ void block_forward(const ModelConfig& c, const RopeTable<T>& rope, const BlockPa
 template <class T>
 void block_backward(const ModelConfig& c, const RopeTable<T>& rope, const BlockParams<T>& p, const BlockParams<T>& g,
                     const BlockActs<T>& a, const T* h, int64_t B, int64_t S, const T* dout, T* dh) {
+  const prof::Scope ps("block bwd");
   const int64_t N = B * S, D = c.dim;
   std::vector<T> dh2(dout, dout + N * D);  // (B, S, dim): the residual path, then + the ffn branch
   std::vector<T> dx(size_t(N * D), T(0));  // (B, S, dim) gradient of a norm output

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "autograd/prof.h"
+#include "autograd/vexp.h"
 #include "core/error.h"
 
 namespace r1::ag {
@@ -24,6 +26,7 @@ int64_t count_targets(const int32_t* targets, int64_t N, int64_t V, int32_t igno
 
 template <class T>
 T cross_entropy_forward(T* probs, const T* logits, const int32_t* targets, int64_t N, int64_t V, int32_t ignore_index) {
+  const prof::Scope ps("ce fwd");
   const int64_t count = count_targets(targets, N, V, ignore_index);
   double total = 0.0;
   for (int64_t n = 0; n < N; ++n) {
@@ -31,11 +34,9 @@ T cross_entropy_forward(T* probs, const T* logits, const int32_t* targets, int64
     T* p = probs + n * V;
     T m = l[0];
     for (int64_t v = 1; v < V; ++v) m = l[v] > m ? l[v] : m;
+    for (int64_t v = 0; v < V; ++v) p[v] = vexp(l[v] - m);  // vectorized
     double sum = 0.0;
-    for (int64_t v = 0; v < V; ++v) {
-      p[v] = std::exp(l[v] - m);
-      sum += double(p[v]);
-    }
+    for (int64_t v = 0; v < V; ++v) sum += double(p[v]);
     const T inv = T(1.0 / sum);
     for (int64_t v = 0; v < V; ++v) p[v] *= inv;
     // -log softmax = log(sum) - (l - m), computed from the logits so it stays finite for tiny probabilities.
@@ -47,6 +48,7 @@ T cross_entropy_forward(T* probs, const T* logits, const int32_t* targets, int64
 template <class T>
 void cross_entropy_backward(T* dlogits, const T* probs, const int32_t* targets, int64_t N, int64_t V, T dloss,
                             int32_t ignore_index) {
+  const prof::Scope ps("ce bwd");
   const int64_t count = count_targets(targets, N, V, ignore_index);
   if (count == 0) return;
   const T s = dloss / T(count);

@@ -1,11 +1,13 @@
 #include "autograd/model.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "autograd/embedding.h"
 #include "autograd/linear.h"
 #include "autograd/loss.h"
 #include "autograd/norm.h"
+#include "autograd/prof.h"
 #include "core/error.h"
 
 namespace r1::ag {
@@ -90,6 +92,7 @@ ModelLoss model_forward(const ModelConfig& c, const ModelParams<T>& p, ModelActs
     block_forward(c, a.rope, p.layers[size_t(i)], a.layers[size_t(i)], h, B, S);
     h = a.layers[size_t(i)].out.data();
   }
+  const prof::Scope ph("head+ce fwd (main)");
   a.hf.resize(size_t(N * D));
   a.rstd_f.resize(size_t(N));
   rmsnorm_forward(a.hf.data(), a.rstd_f.data(), h, p.norm, N, D, c.rms_norm_eps);
@@ -115,6 +118,7 @@ ModelLoss model_forward(const ModelConfig& c, const ModelParams<T>& p, ModelActs
   a.mtp_tgt.resize(size_t(depths));
   a.mtp.resize(size_t(depths));
   a.mtp_probs.resize(size_t(depths));
+  const prof::Scope pm("mtp fwd");
   const T* prev = a.hf.data();  // h^{k-1} (B, S - k + 1, dim)
   for (int64_t k = 1; k <= depths; ++k) {
     const int64_t Sk = S - k, j = k - 1;
@@ -148,6 +152,8 @@ void model_backward(const ModelConfig& c, const ModelParams<T>& p, const ModelPa
   const int64_t B = a.B, S = a.S, N = B * S, D = c.dim, V = c.vocab_size;
   const int64_t depths = int64_t(a.mtp.size());
   // MTP depths, last first: depth k's gradient of h^{k-1} goes to depth k-1 (or to hf for k = 1).
+  std::optional<prof::Scope> pm;
+  pm.emplace("mtp bwd");
   std::vector<T> dnext;  // (B, S - k, dim) dL/dh^k from depth k + 1
   std::vector<T> dhf(size_t(N * D), T(0));  // (B, S, dim)
   for (int64_t k = depths; k >= 1; --k) {
@@ -166,6 +172,9 @@ void model_backward(const ModelConfig& c, const ModelParams<T>& p, const ModelPa
       for (int64_t i = 0; i < Sk; ++i)
         for (int64_t d = 0; d < D; ++d) dst[size_t((b * (Sk + 1) + i) * D + d)] += dprev[size_t((b * Sk + i) * D + d)];
   }
+  pm.reset();
+  std::optional<prof::Scope> ph;
+  ph.emplace("head+ce bwd (main)");
   std::vector<T> dlogits(size_t(N * V), T(0));  // (B, S, vocab_size)
   if (a.row_weights.empty()) cross_entropy_backward(dlogits.data(), a.probs.data(), a.targets.data(), N, V, T(1));
   else weighted_cross_entropy_backward(dlogits.data(), a.probs.data(), a.targets.data(), a.row_weights.data(), N, V);
@@ -173,6 +182,7 @@ void model_backward(const ModelConfig& c, const ModelParams<T>& p, const ModelPa
   std::vector<T> dh(size_t(N * D), T(0)), dprev(size_t(N * D));  // (B, S, dim)
   const T* hlast = c.n_layers > 0 ? a.layers.back().out.data() : a.h0.data();
   rmsnorm_backward(dh.data(), g.norm, dhf.data(), hlast, p.norm, a.rstd_f.data(), N, D);
+  ph.reset();
   for (int64_t i = c.n_layers - 1; i >= 0; --i) {
     const T* hin = i > 0 ? a.layers[size_t(i - 1)].out.data() : a.h0.data();
     std::fill(dprev.begin(), dprev.end(), T(0));

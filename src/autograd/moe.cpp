@@ -4,8 +4,10 @@
 #include <cmath>
 #include <functional>
 #include <numeric>
+#include <optional>
 
 #include "autograd/linear.h"
+#include "autograd/prof.h"
 #include "core/error.h"
 
 namespace r1::ag {
@@ -116,6 +118,7 @@ void moe_gate_backward(const ModelConfig& c, T* dlogits, const T* dweight, const
 
 template <class T>
 void moe_forward(const ModelConfig& c, const MoEParams<T>& p, MoEActs<T>& a, const T* x, int64_t N, T* out) {
+  const prof::Scope ps("moe fwd");
   const int64_t E = c.n_routed_experts, K = c.n_activated_experts, D = c.dim;
   require(p.gate && int64_t(p.experts.size()) == E, "moe: gate or experts not bound");
   require((p.bias != nullptr) == (c.topk_method == TopkMethod::NoauxTc),
@@ -140,6 +143,7 @@ void moe_forward(const ModelConfig& c, const MoEParams<T>& p, MoEActs<T>& a, con
     a.slot_row[size_t(i)] = int64_t(sl.size());
     sl.push_back(i);
   }
+  const prof::Scope pe("moe experts fwd");
   a.xs.resize(static_cast<size_t>(E));
   a.ys.resize(static_cast<size_t>(E));
   a.expert.resize(static_cast<size_t>(E));
@@ -165,8 +169,14 @@ void moe_forward(const ModelConfig& c, const MoEParams<T>& p, MoEActs<T>& a, con
 template <class T>
 void moe_backward(const ModelConfig& c, const MoEParams<T>& p, const MoEParams<T>& g, const MoEActs<T>& a, const T* x,
                   int64_t N, const T* dout, T* dx) {
+  const prof::Scope ps("moe bwd");
   const int64_t E = c.n_routed_experts, K = c.n_activated_experts, D = c.dim;
-  if (p.shared.w1) mlp_backward(p.shared, g.shared, a.shared, x, N, D, dout, dx);
+  if (p.shared.w1) {
+    const prof::Scope pss("moe shared bwd");
+    mlp_backward(p.shared, g.shared, a.shared, x, N, D, dout, dx);
+  }
+  std::optional<prof::Scope> pe;
+  pe.emplace("moe experts bwd");
   std::vector<T> dweight(size_t(N * K), T(0));  // (N, n_activated_experts)
   std::vector<T> dys, dxs;
   for (int64_t e = 0; e < E; ++e) {
@@ -194,6 +204,7 @@ void moe_backward(const ModelConfig& c, const MoEParams<T>& p, const MoEParams<T
         for (int64_t d = 0; d < D; ++d) dx[t * D + d] += dxs[size_t(r * D + d)];
       }
   }
+  pe.reset();
   std::vector<T> dlogits(size_t(N * E), T(0));  // (N, n_routed_experts)
   moe_gate_backward(c, dlogits.data(), dweight.data(), a.scores.data(), a.idx.data(), N);
   linear_backward(dx, g.gate, (T*)nullptr, dlogits.data(), x, p.gate, N, D, E);

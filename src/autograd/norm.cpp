@@ -2,10 +2,13 @@
 
 #include <cmath>
 
+#include "autograd/prof.h"
+
 namespace r1::ag {
 
 template <class T>
 void rmsnorm_forward(T* out, T* rstd, const T* x, const T* w, int64_t N, int64_t C, double eps) {
+  const prof::Scope ps("rmsnorm fwd");
   // eps goes through T, as inference passes it as a float.
   const double e = double(T(eps));
   for (int64_t n = 0; n < N; ++n) {
@@ -21,6 +24,7 @@ void rmsnorm_forward(T* out, T* rstd, const T* x, const T* w, int64_t N, int64_t
 
 template <class T>
 void rmsnorm_backward(T* dx, T* dw, const T* dout, const T* x, const T* w, const T* rstd, int64_t N, int64_t C) {
+  const prof::Scope ps("rmsnorm bwd");
   for (int64_t n = 0; n < N; ++n) {
     const T* xr = x + n * C;
     const T* dy = dout + n * C;

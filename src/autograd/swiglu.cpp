@@ -3,18 +3,22 @@
 #include <cmath>
 
 #include "autograd/linear.h"
+#include "autograd/prof.h"
+#include "autograd/vexp.h"
 
 namespace r1::ag {
 
 template <class T>
 void swiglu_forward(T* out, const T* a, const T* b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = a[i] / (T(1) + std::exp(-a[i])) * b[i];
+  const prof::Scope ps("swiglu fwd");
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] / (T(1) + vexp(-a[i])) * b[i];
 }
 
 template <class T>
 void swiglu_backward(T* da, T* db, const T* dout, const T* a, const T* b, int64_t n) {
+  const prof::Scope ps("swiglu bwd");
   for (int64_t i = 0; i < n; ++i) {
-    const T sig = T(1) / (T(1) + std::exp(-a[i]));
+    const T sig = T(1) / (T(1) + vexp(-a[i]));
     const T silu = a[i] * sig;
     da[i] += dout[i] * b[i] * sig * (T(1) + a[i] * (T(1) - sig));
     db[i] += dout[i] * silu;

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/model.h"
+#include "autograd/prof.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "io/file_util.h"
@@ -55,12 +57,6 @@ void init_params(ag::ParamSet<float>& ps, uint64_t seed) {
   }
 }
 
-std::vector<Segment> segments_of(const ag::ParamSet<float>& ps) {
-  std::vector<Segment> s;
-  for (const ag::ParamInfo& t : ps.tensors()) s.push_back({t.offset, t.numel, t.shape.size() >= 2, t.trainable});
-  return s;
-}
-
 // The options a resumed run must share with the run it continues (anything else would not be bit-exact).
 json fixed_options(const TrainOptions& o) {
   return {{"data", fs::absolute(o.data).string()}, {"batch", o.batch}, {"seq", o.seq}, {"accum", o.accum},
@@ -90,6 +86,39 @@ std::string hms(double s) {
 
 
 }  // namespace
+
+std::vector<Segment> param_segments(const ag::ParamSet<float>& ps) {
+  std::vector<Segment> s;
+  for (const ag::ParamInfo& t : ps.tensors()) s.push_back({t.offset, t.numel, t.shape.size() >= 2, t.trainable});
+  return s;
+}
+
+std::vector<int64_t> moe_layer_ids(const ModelConfig& c) {
+  std::vector<int64_t> ids;
+  for (int64_t i = 0; i < c.n_layers; ++i)
+    if (c.is_moe_layer(i)) ids.push_back(i);
+  return ids;
+}
+
+void add_expert_load(const ModelConfig& c, const ag::ModelActs<float>& acts, int64_t* load) {
+  const std::vector<int64_t> ids = moe_layer_ids(c);
+  const int64_t E = c.n_routed_experts;
+  for (size_t l = 0; l < ids.size(); ++l)
+    for (int64_t e = 0; e < E; ++e)
+      load[int64_t(l) * E + e] += int64_t(acts.layers[size_t(ids[l])].moe.slots[size_t(e)].size());
+}
+
+double balance_router_bias(float* bias, const int64_t* load, int64_t E, double gamma) {
+  double total = 0, mx = 0;
+  for (int64_t e = 0; e < E; ++e) total += double(load[e]), mx = std::max(mx, double(load[e]));
+  const double mean = total / double(E);
+  if (gamma > 0)
+    for (int64_t e = 0; e < E; ++e) {
+      const double d = mean - double(load[e]);
+      bias[e] += float(gamma * double((d > 0) - (d < 0)));
+    }
+  return mean > 0 ? mx / mean : 0.0;
+}
 
 TrainResult run_training(const TrainOptions& o, const Dist& dist) {
   require(!o.out.empty(), "--out is required");
@@ -134,7 +163,7 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
   } else {
     init_params(ps, opt.seed);
   }
-  const std::vector<Segment> segs = segments_of(ps);
+  const std::vector<Segment> segs = param_segments(ps);
   const LrSchedule sched{opt.lr, opt.min_lr, opt.warmup, opt.steps};
   const BatchLoader loader(data, opt.batch, opt.seq, opt.seed, dist.rank(), dist.world());
   if (opt.threads > 0) openblas_set_num_threads(opt.threads);
@@ -176,9 +205,7 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
 
   const ag::ModelParams<float> P = ag::bind_params(ps, false), G = ag::bind_params(ps, true);
   ag::ModelActs<float> acts;
-  std::vector<int64_t> moe_layers;
-  for (int64_t i = 0; i < c.n_layers; ++i)
-    if (c.is_moe_layer(i)) moe_layers.push_back(i);
+  const std::vector<int64_t> moe_layers = moe_layer_ids(c);
   const int64_t E = c.n_routed_experts;
   const double step_tokens = double(opt.batch * opt.seq * opt.accum * dist.world());
   TrainResult res;
@@ -188,17 +215,22 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
   const int64_t end = opt.stop_after > 0 ? std::min(opt.steps, start + opt.stop_after) : opt.steps;
   for (int64_t step = start; step < end; ++step) {
     const auto ts = std::chrono::steady_clock::now();
+    const ag::prof::Scope prof_step("train step");
     ps.zero_grad();
     std::vector<int64_t> load(moe_layers.size() * size_t(E), 0);  // (moe layer, expert) tokens routed
     double sums[3] = {0, 0, 0};                                      // main, mtp, total loss
     for (int64_t a = 0; a < opt.accum; ++a) {
       const Batch b = loader.get(step * opt.accum + a);
-      const ag::ModelLoss L = ag::model_forward(c, P, acts, b.tokens.data(), b.targets.data(), b.B, b.S, opt.mtp_weight);
-      ag::model_backward(c, P, G, acts, opt.mtp_weight);
+      const ag::ModelLoss L = [&] {
+        const ag::prof::Scope p("model_forward");
+        return ag::model_forward(c, P, acts, b.tokens.data(), b.targets.data(), b.B, b.S, opt.mtp_weight);
+      }();
+      {
+        const ag::prof::Scope p("model_backward");
+        ag::model_backward(c, P, G, acts, opt.mtp_weight);
+      }
       sums[0] += L.main, sums[1] += L.mtp, sums[2] += L.total;
-      for (size_t l = 0; l < moe_layers.size(); ++l)
-        for (int64_t e = 0; e < E; ++e)
-          load[l * size_t(E) + size_t(e)] += int64_t(acts.layers[size_t(moe_layers[l])].moe.slots[size_t(e)].size());
+      add_expert_load(c, acts, load.data());
     }
     if (opt.accum > 1)
       for (float& g : ps.grads()) g *= 1.0f / float(opt.accum);
@@ -206,24 +238,21 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
     dist.sum(load.data(), int64_t(load.size()));
     dist.sum(sums, 3);
     for (double& s : sums) s /= double(opt.accum * dist.world());
-    const double gnorm = clip_grad_norm(ps.grads().data(), segs, opt.clip);
+    const double gnorm = [&] {
+      const ag::prof::Scope p("clip_grad_norm");
+      return clip_grad_norm(ps.grads().data(), segs, opt.clip);
+    }();
     const double lr = sched.at(step);
-    adam.step(ps.values().data(), ps.grads().data(), segs, lr);
+    {
+      const ag::prof::Scope p("adamw");
+      adam.step(ps.values().data(), ps.grads().data(), segs, lr);
+    }
     // Auxiliary-loss-free balancing: b_e += gamma * sign(mean load - load_e), per MoE layer.
     double imbalance = 0;  // max over layers of max_e load / mean load
     for (size_t l = 0; l < moe_layers.size(); ++l) {
-      const int64_t* ld = &load[l * size_t(E)];
-      double total = 0, mx = 0;
-      for (int64_t e = 0; e < E; ++e) total += double(ld[e]), mx = std::max(mx, double(ld[e]));
-      const double mean = total / double(E);
-      imbalance = std::max(imbalance, mean > 0 ? mx / mean : 0.0);
-      if (opt.bias_gamma > 0) {
-        float* bias = ps.value("model.layers." + std::to_string(moe_layers[l]) + ".mlp.gate.e_score_correction_bias");
-        for (int64_t e = 0; e < E; ++e) {
-          const double d = mean - double(ld[e]);
-          bias[e] += float(opt.bias_gamma * double((d > 0) - (d < 0)));
-        }
-      }
+      const std::string bias_name = "model.layers." + std::to_string(moe_layers[l]) + ".mlp.gate.e_score_correction_bias";
+      float* bias = opt.bias_gamma > 0 ? ps.value(bias_name) : nullptr;
+      imbalance = std::max(imbalance, balance_router_bias(bias, &load[l * size_t(E)], E, opt.bias_gamma));
     }
     tokens += step_tokens;
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();

@@ -7,7 +7,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "autograd/model.h"
+#include "train/adamw.h"
 #include "train/dist.h"
 
 namespace r1::train {
@@ -38,6 +41,22 @@ struct TrainResult {
   int64_t steps_done = 0;
   double first_loss = 0, last_loss = 0, tokens_per_second = 0;
 };
+
+// The AdamW segments of a parameter set: one per tensor, decayed when it has >= 2 dimensions (matrices, not
+// norm weights or biases), trainable as the set says (the router's balancing bias is not).
+std::vector<Segment> param_segments(const ag::ParamSet<float>& ps);
+
+// The main model's MoE layers (those of c.is_moe_layer; the MTP modules' blocks are not balanced).
+std::vector<int64_t> moe_layer_ids(const ModelConfig& c);
+
+// Adds to load (moe_layer_ids(c).size(), n_routed_experts) the slots routed to each expert by the last
+// model_forward (a token counts once per expert it is sent to).
+void add_expert_load(const ModelConfig& c, const ag::ModelActs<float>& acts, int64_t* load);
+
+// Auxiliary-loss-free balancing (DeepSeek-V3 §2.1.2) on one MoE layer's router bias (E experts):
+//   bias[e] += gamma * sign(mean load - load[e]).
+// Returns max_e load / mean load (0 when nothing was routed); gamma <= 0 only measures.
+double balance_router_bias(float* bias, const int64_t* load, int64_t E, double gamma);
 
 // Runs (or resumes) training; only rank 0 writes files. Errors (bad data, bad options, an inconsistent
 // checkpoint) throw r1::Error naming the problem before any file in `out` is touched.
