@@ -84,12 +84,13 @@ TEST(Reasoning, GrpoSmokeRunRaisesTheMeanGroupReward) {
 }
 
 TEST(Reasoning, BadInputsAreNamed) {
-  auto r = test::run_r1("grpo --model /nonexistent --out /tmp/x --task arithmetic");
+  test::TempDir d;
+  auto r = test::run_r1("grpo --model " + d.path() + "/nonexistent --out " + d.path() + "/x --task arithmetic");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("/nonexistent"), std::string::npos) << r.err;
-  r = test::run_r1("eval --model /nonexistent --task nosuchtask");
+  r = test::run_r1("eval --model " + d.path() + "/nonexistent --task nosuchtask");
   EXPECT_NE(r.exit_code, 0);
-  r = test::run_r1("corpus --task countdown --task-options n_numbers=9 --out /tmp/r1-bad-corpus");
+  r = test::run_r1("corpus --task countdown --task-options n_numbers=9 --out " + d.path() + "/bad-corpus");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("n_numbers"), std::string::npos) << r.err;
 }
