@@ -6,6 +6,8 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "runtime/speculative.h"
+#include "core/error.h"
 #include "runtime/generate.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/reasoning.h"
@@ -16,7 +18,7 @@ namespace r1::cli {
 Action add_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate a continuation of a prompt (token ids, text or a chat message)");
   struct Opts {
-    std::string model, tokens, prompt, system, attn = "auto", quant;
+    std::string model, tokens, prompt, system, attn = "auto", quant, spec = "none";
     bool chat = false, json = false;
     GenerateParams p;
     int threads = 0;
@@ -38,6 +40,8 @@ Action add_generate(CLI::App& app) {
   cmd->add_flag("--json", o->json, "Print one JSON object {tokens, text, reasoning_content, content, finish_reason, timings}");
   cmd->add_option("--attn", o->attn, "Attention path: auto, naive or absorb")->default_val("auto");
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
+  cmd->add_option("--spec", o->spec, "Speculative decoding: none | mtp (the checkpoint's MTP module drafts; greedy only)")
+      ->default_val("none");
   add_quant_option(cmd, &o->quant);
   return [o]() {
     set_threads(o->threads);
@@ -67,7 +71,12 @@ Action add_generate(CLI::App& app) {
     std::unique_ptr<tok::StreamDecoder> dec;
     if (t) dec = std::make_unique<tok::StreamDecoder>(*t);
     const bool stream = !o->json;
-    const GenerateResult r = generate(m, prompt, o->p, [&](int32_t tok) {
+    require(o->spec == "none" || o->spec == "mtp", "--spec must be none or mtp, got '" + o->spec + "'");
+    SpecStats spec;
+    auto gen = [&](const std::function<bool(int32_t)>& cb) {
+      return o->spec == "mtp" ? generate_mtp(m, prompt, o->p, cb, &spec) : generate(m, prompt, o->p, cb);
+    };
+    const GenerateResult r = gen([&](int32_t tok) {
       if (dec) {
         const std::string piece = dec->push(tok);
         text += piece;
@@ -96,6 +105,9 @@ Action add_generate(CLI::App& app) {
     j["prefill_seconds"] = r.prefill_seconds;
     j["decode_seconds"] = r.decode_seconds;
     j["decode_tokens_per_second"] = r.tokens.size() > 1 ? double(r.tokens.size() - 1) / r.decode_seconds : 0.0;
+    if (o->spec == "mtp")
+      j["speculative"] = {{"drafted", spec.drafted}, {"accepted", spec.accepted}, {"acceptance", spec.acceptance()},
+                          {"steps", spec.steps}};
     const std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     std::fwrite(s.data(), 1, s.size(), stdout);
     return 0;

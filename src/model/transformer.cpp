@@ -1,5 +1,6 @@
 #include "model/transformer.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/error.h"
@@ -20,7 +21,7 @@ Model::Model(const std::string& dir, const ModelLoadOptions& opts)
 }
 
 void Model::forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
-                    AttnMode mode, float* all_logits) const {
+                    AttnMode mode, float* all_logits, float* hidden) const {
   require(T > 0, "forward: no tokens");
   std::vector<Row> rows(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) rows[size_t(t)] = {tokens[t], start_pos + t, &cache, all_logits != nullptr || t == T - 1};
@@ -30,20 +31,61 @@ void Model::forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentC
   std::vector<int64_t> out;
   for (int64_t t = 0; t < T; ++t)
     if (rows[size_t(t)].want_logits) out.push_back(t);
-  run(rows, impl, out, all_logits ? all_logits : logits);
+  run(rows, impl, out, all_logits ? all_logits : logits, hidden);
   if (all_logits && logits)
     for (int64_t v = 0; v < cfg_.vocab_size; ++v) logits[v] = all_logits[(T - 1) * cfg_.vocab_size + v];
 }
 
-void Model::forward_rows(const std::vector<Row>& rows, float* logits) const {
+void Model::forward_rows(const std::vector<Row>& rows, float* logits, float* hidden) const {
   require(!rows.empty(), "forward: no rows");
   std::vector<int64_t> out;
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i].want_logits) out.push_back(int64_t(i));
-  run(rows, AttnImpl::Absorb, out, logits);
+  run(rows, AttnImpl::Absorb, out, logits, hidden);
 }
 
-void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits) const {
+void Model::block(const BlockWeights& L, int64_t layer, AttnImpl impl, const MLARows& rows, float* h) const {
+  const ModelConfig& c = cfg_;
+  const int64_t D = c.dim, N = rows.n;
+  const float eps = float(c.rms_norm_eps);
+  std::vector<float> x(size_t(N * D)), y(size_t(N * D));  // (N, dim)
+  for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[t * D], L.attn_norm.data(), eps, D, &x[size_t(t * D)]);
+  if (c.attn == AttnKind::GQA) gqa_forward(c, rope_, layer, L.gqa, x.data(), rows, y.data());
+  else mla_forward(c, rope_, layer, L.attn, impl, x.data(), rows, y.data());
+  for (int64_t j = 0; j < N * D; ++j) h[j] += y[size_t(j)];  // x = x + attn(attn_norm(x))
+  for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[t * D], L.ffn_norm.data(), eps, D, &x[size_t(t * D)]);
+  if (L.is_moe) moe_forward(c, L.moe, x.data(), N, y.data());
+  else mlp_forward(L.mlp, x.data(), N, y.data());
+  for (int64_t j = 0; j < N * D; ++j) h[j] += y[size_t(j)];  // x = x + ffn(ffn_norm(x))
+}
+
+void Model::mtp_forward(const std::vector<MTPRow>& rows, float* logits) const {
+  require(has_mtp(), dir_ + ": the checkpoint has no MTP module");
+  const ModelConfig& c = cfg_;
+  const MTPWeights& m = w_.mtp[0];
+  const int64_t D = c.dim, N = int64_t(rows.size());
+  const float eps = float(c.rms_norm_eps);
+  std::vector<int64_t> pos(static_cast<size_t>(N));
+  std::vector<LatentCache*> caches(static_cast<size_t>(N));
+  std::vector<float> cat(size_t(N * 2 * D)), e(static_cast<size_t>(D)), h(size_t(N * D));  // (N, 2 dim), (N, dim)
+  for (int64_t i = 0; i < N; ++i) {
+    const MTPRow& r = rows[size_t(i)];
+    require(r.next >= 0 && r.next < c.vocab_size, "mtp: token id out of range");
+    require(r.cache && r.pos >= 0 && r.pos < r.cache->capacity(), "mtp: position beyond the cache");
+    pos[size_t(i)] = r.pos;
+    caches[size_t(i)] = r.cache;
+    m.embed.dequant_row(r.next, e.data());  // [enorm(emb(next)) | hnorm(h)]
+    ops::rmsnorm(e.data(), m.enorm.data(), eps, D, &cat[size_t(i * 2 * D)]);
+    ops::rmsnorm(r.h, m.hnorm.data(), eps, D, &cat[size_t(i * 2 * D + D)]);
+  }
+  linear(m.eh_proj, cat.data(), N, h.data());
+  block(m.block, c.n_layers, AttnImpl::Absorb, MLARows{N, pos.data(), caches.data()}, h.data());
+  for (int64_t i = 0; i < N; ++i) ops::rmsnorm(&h[size_t(i * D)], m.norm.data(), eps, D, &h[size_t(i * D)]);
+  linear(m.head, h.data(), N, logits);
+}
+
+void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits,
+                float* hidden) const {
   const ModelConfig& c = cfg_;
   const int64_t D = c.dim, N = int64_t(rows.size());
   std::vector<int64_t> pos(static_cast<size_t>(N));
@@ -61,24 +103,15 @@ void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<i
     caches[size_t(i)] = r.cache;
   }
   const MLARows mrows{N, pos.data(), caches.data()};
-  std::vector<float> h(size_t(N * D)), x(size_t(N * D)), y(size_t(N * D));  // (N, dim)
+  std::vector<float> h(size_t(N * D)), x(size_t(N * D));  // (N, dim)
   for (int64_t t = 0; t < N; ++t) w_.embed.dequant_row(rows[size_t(t)].token, &h[size_t(t * D)]);
   const float eps = float(c.rms_norm_eps);
-  for (int64_t i = 0; i < c.n_layers; ++i) {  // = model.py Block.forward
-    const BlockWeights& L = w_.layers[size_t(i)];
-    for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[size_t(t * D)], L.attn_norm.data(), eps, D, &x[size_t(t * D)]);
-    if (c.attn == AttnKind::GQA) gqa_forward(c, rope_, i, L.gqa, x.data(), mrows, y.data());
-    else mla_forward(c, rope_, i, L.attn, impl, x.data(), mrows, y.data());
-    for (int64_t j = 0; j < N * D; ++j) h[size_t(j)] += y[size_t(j)];  // x = x + attn(attn_norm(x))
-    for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[size_t(t * D)], L.ffn_norm.data(), eps, D, &x[size_t(t * D)]);
-    if (L.is_moe) moe_forward(c, L.moe, x.data(), N, y.data());
-    else mlp_forward(L.mlp, x.data(), N, y.data());
-    for (int64_t j = 0; j < N * D; ++j) h[size_t(j)] += y[size_t(j)];  // x = x + ffn(ffn_norm(x))
-  }
+  for (int64_t i = 0; i < c.n_layers; ++i) block(w_.layers[size_t(i)], i, impl, mrows, h.data());
   const int64_t M = int64_t(out_rows.size());
   if (M == 0) return;
   for (int64_t k = 0; k < M; ++k)
     ops::rmsnorm(&h[size_t(out_rows[size_t(k)] * D)], w_.norm.data(), eps, D, &x[size_t(k * D)]);
+  if (hidden) std::copy(x.begin(), x.begin() + M * D, hidden);
   linear(w_.head, x.data(), M, logits);  // (M, vocab_size)
 }
 

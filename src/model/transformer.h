@@ -37,8 +37,9 @@ class Model {
   // Runs tokens (T) at positions start_pos.. through the stack, filling the cache. Writes logits of the last
   // position (vocab_size) to `logits`; if `all_logits` is non-null it receives (T, vocab_size) instead.
   // Token ids outside [0, vocab_size) and positions beyond the cache throw r1::Error.
+  // hidden (optional): the final-norm hidden states of the rows whose logits are written (dim each).
   void forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
-               AttnMode mode = AttnMode::Auto, float* all_logits = nullptr) const;
+               AttnMode mode = AttnMode::Auto, float* all_logits = nullptr, float* hidden = nullptr) const;
 
   // One step over rows from any number of sequences (continuous batching): row i is token[i] at position
   // pos[i] of the sequence whose cache is cache[i]. Logits are written, in row order, for the rows with
@@ -49,14 +50,32 @@ class Model {
     LatentCache* cache;
     bool want_logits;
   };
-  void forward_rows(const std::vector<Row>& rows, float* logits) const;
+  // hidden (optional): the final-norm hidden state of each row with want_logits (dim each), what the MTP
+  // module takes as its input.
+  void forward_rows(const std::vector<Row>& rows, float* logits, float* hidden = nullptr) const;
+
+  // The first multi-token-prediction module (DeepSeek-V3 §2.2; = the MTP layer at index num_hidden_layers):
+  // row i combines the main model's final-norm hidden state h[i] (dim) at position pos[i] with the embedding of
+  // the next token next[i], runs the module's block (attention over the cache's MTP layer n_layers), and writes
+  // logits predicting the token after next[i]. The cache needs the extra layer (LatentKVCache extra_layers = 1).
+  struct MTPRow {
+    int32_t next;
+    int64_t pos;
+    LatentCache* cache;
+    const float* h;
+  };
+  bool has_mtp() const { return !w_.mtp.empty(); }
+  void mtp_forward(const std::vector<MTPRow>& rows, float* logits) const;
 
  private:
   std::string dir_;
   ModelConfig cfg_;
   std::unique_ptr<Checkpoint> ck_;
   // The shared body: embeddings of rows -> final-norm hidden states of the rows in `out_rows`.
-  void run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits) const;
+  void run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits,
+           float* hidden = nullptr) const;
+  // One decoder block (= model.py Block.forward) on the residual stream h (N, dim), in place.
+  void block(const BlockWeights& L, int64_t layer, AttnImpl impl, const MLARows& rows, float* h) const;
 
   ModelWeights w_;
   Rope rope_;

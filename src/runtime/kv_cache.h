@@ -11,7 +11,8 @@ namespace r1 {
 
 class LatentKVCache final : public LatentCache {
  public:
-  LatentKVCache(const ModelConfig& c, int64_t capacity);
+  // extra_layers: room for the MTP modules' attention (layers n_layers .. n_layers + extra_layers - 1).
+  LatentKVCache(const ModelConfig& c, int64_t capacity, int64_t extra_layers = 0);
 
   float* row(int64_t layer, int64_t pos) override { return &data_[size_t((layer * capacity_ + pos) * width_)]; }
   int64_t width() const override { return width_; }
