@@ -2,18 +2,13 @@
 
 #include "core/dtype.h"
 #include "kernels/cpu/dot.h"
+#include "kernels/cpu/quant_simd.h"
 
 namespace r1::cpu {
 
 namespace {
 
-inline float hsum(__m256 v) {
-  const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-  __m128 s = _mm_add_ps(lo, hi);
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
+using detail::hsum;  // kernels/cpu/quant_simd.h
 
 inline __m256 load_bf16(const uint16_t* p) {  // 8 bf16 -> 8 f32: widen and shift into the high half
   const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
