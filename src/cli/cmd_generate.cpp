@@ -40,7 +40,7 @@ Action add_generate(CLI::App& app) {
   cmd->add_flag("--json", o->json, "Print one JSON object {tokens, text, reasoning_content, content, finish_reason, timings}");
   cmd->add_option("--attn", o->attn, "Attention path: auto, naive or absorb")->default_val("auto");
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
-  cmd->add_option("--spec", o->spec, "Speculative decoding: none | mtp (the checkpoint's MTP module drafts; greedy only)")
+  cmd->add_option("--spec", o->spec, "Speculative decoding: none | mtp (the checkpoint's MTP module drafts; greedy or sampled)")
       ->default_val("none");
   add_quant_option(cmd, &o->quant);
   return [o]() {

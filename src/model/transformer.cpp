@@ -20,20 +20,36 @@ Model::Model(const std::string& dir, const ModelLoadOptions& opts)
   if (opts.quant) quantize_model_weights(w_, *opts.quant);
 }
 
+namespace {
+
+AttnImpl attn_impl(AttnMode mode, int64_t T) {
+  return mode == AttnMode::Naive    ? AttnImpl::Naive
+         : mode == AttnMode::Absorb ? AttnImpl::Absorb
+                                    : (T > 1 ? AttnImpl::Naive : AttnImpl::Absorb);
+}
+
+}  // namespace
+
 void Model::forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
                     AttnMode mode, float* all_logits, float* hidden) const {
   require(T > 0, "forward: no tokens");
   std::vector<Row> rows(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) rows[size_t(t)] = {tokens[t], start_pos + t, &cache, all_logits != nullptr || t == T - 1};
-  const AttnImpl impl = mode == AttnMode::Naive    ? AttnImpl::Naive
-                        : mode == AttnMode::Absorb ? AttnImpl::Absorb
-                        : (T > 1 ? AttnImpl::Naive : AttnImpl::Absorb);
+  const AttnImpl impl = attn_impl(mode, T);
   std::vector<int64_t> out;
   for (int64_t t = 0; t < T; ++t)
     if (rows[size_t(t)].want_logits) out.push_back(t);
   run(rows, impl, out, all_logits ? all_logits : logits, hidden);
   if (all_logits && logits)
     for (int64_t v = 0; v < cfg_.vocab_size; ++v) logits[v] = all_logits[(T - 1) * cfg_.vocab_size + v];
+}
+
+void Model::forward_hidden(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
+                           float* all_hidden, AttnMode mode) const {
+  require(T > 0, "forward: no tokens");
+  std::vector<Row> rows(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t) rows[size_t(t)] = {tokens[t], start_pos + t, &cache, t == T - 1};
+  run(rows, attn_impl(mode, T), {T - 1}, logits, nullptr, all_hidden);
 }
 
 void Model::forward_rows(const std::vector<Row>& rows, float* logits, float* hidden) const {
@@ -85,7 +101,7 @@ void Model::mtp_forward(const std::vector<MTPRow>& rows, float* logits) const {
 }
 
 void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits,
-                float* hidden) const {
+                float* hidden, float* all_hidden) const {
   const ModelConfig& c = cfg_;
   const int64_t D = c.dim, N = int64_t(rows.size());
   std::vector<int64_t> pos(static_cast<size_t>(N));
@@ -107,6 +123,8 @@ void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<i
   for (int64_t t = 0; t < N; ++t) w_.embed.dequant_row(rows[size_t(t)].token, &h[size_t(t * D)]);
   const float eps = float(c.rms_norm_eps);
   for (int64_t i = 0; i < c.n_layers; ++i) block(w_.layers[size_t(i)], i, impl, mrows, h.data());
+  if (all_hidden)
+    for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[size_t(t * D)], w_.norm.data(), eps, D, &all_hidden[t * D]);
   const int64_t M = int64_t(out_rows.size());
   if (M == 0) return;
   for (int64_t k = 0; k < M; ++k)

@@ -41,6 +41,11 @@ class Model {
   void forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
                AttnMode mode = AttnMode::Auto, float* all_logits = nullptr, float* hidden = nullptr) const;
 
+  // forward(), additionally writing the final-norm hidden state of every position (T, dim) to all_hidden (what
+  // the MTP module needs for a prompt) while computing logits for the last position only.
+  void forward_hidden(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
+                      float* all_hidden, AttnMode mode = AttnMode::Auto) const;
+
   // One step over rows from any number of sequences (continuous batching): row i is token[i] at position
   // pos[i] of the sequence whose cache is cache[i]. Logits are written, in row order, for the rows with
   // want_logits[i] (vocab_size each). Absorbed attention; every weight is read once for all rows.
@@ -72,8 +77,9 @@ class Model {
   ModelConfig cfg_;
   std::unique_ptr<Checkpoint> ck_;
   // The shared body: embeddings of rows -> final-norm hidden states of the rows in `out_rows`.
+  // all_hidden (optional): every row's final-norm hidden state.
   void run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits,
-           float* hidden = nullptr) const;
+           float* hidden = nullptr, float* all_hidden = nullptr) const;
   // One decoder block (= model.py Block.forward) on the residual stream h (N, dim), in place.
   void block(const BlockWeights& L, int64_t layer, AttnImpl impl, const MLARows& rows, float* h) const;
 

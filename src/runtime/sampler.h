@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/rng.h"
 
@@ -19,8 +20,17 @@ class Sampler {
  public:
   explicit Sampler(const SamplerParams& p);  // throws r1::Error on out-of-range parameters
   int32_t sample(const float* logits, int64_t n);
+  // The distribution sample() draws from, over all n ids (0 outside the kept set; sums to 1). Greedy: one-hot
+  // at the argmax. Speculative sampling compares the target's and the draft's distributions.
+  void distribution(const float* logits, int64_t n, std::vector<double>& p) const;
+  // Draws an id with probability proportional to w[i] >= 0 (not necessarily normalised; sum > 0).
+  int32_t draw(const std::vector<double>& w);
+  double uniform();  // [0, 1), 53 random bits
+  bool greedy() const { return p_.temperature == 0.0f; }
 
  private:
+  // The kept ids, most likely first, and their unnormalised weights; returns how many are kept.
+  int64_t kept(const float* logits, int64_t n, std::vector<int32_t>& ids, std::vector<double>& w) const;
   SamplerParams p_;
   Rng rng_;
 };
