@@ -2,6 +2,8 @@
 //   pp N: one forward pass over N prompt tokens (from an empty cache), tokens/s = N / time;
 //   tg N: N tokens decoded one at a time from an empty cache, tokens/s = N / time.
 // Each test is repeated; the median and the spread are printed (markdown, or JSON with --json).
+// With --spec mtp two more decode tests run side by side: N tokens of greedy generation from a prompt (--prompt,
+// or random tokens), plain and with MTP self-speculative decoding, with the acceptance rate.
 #include <omp.h>
 
 #include <algorithm>
@@ -10,15 +12,23 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "core/error.h"
 #include "core/rng.h"
 #include "model/param_count.h"
 #include "runtime/kv_cache.h"
+#include "runtime/speculative.h"
+#include "tokenizer/tokenizer.h"
 
 namespace r1::cli {
 
 Action add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Prompt-processing (pp) and decode (tg) tokens/s, llama-bench style");
-  struct Opts { std::string model, quant; int64_t p = 512, n = 128; int threads = 0, reps = 3; bool json = false; };
+  struct Opts {
+    std::string model, quant, prompt;
+    int64_t p = 512, n = 128;
+    int threads = 0, reps = 3;
+    bool json = false, spec = false;
+  };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
   cmd->add_option("-p,--n-prompt", o->p, "Prompt tokens for the pp test (0: skip)")->default_val(512);
@@ -27,6 +37,8 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->default_val(3);
   cmd->add_flag("--json", o->json, "Print JSON lines instead of a table");
   add_quant_option(cmd, &o->quant);
+  add_spec_option(cmd, &o->spec);
+  cmd->add_option("--prompt", o->prompt, "With --spec: the prompt text the greedy decode tests start from");
   return [o]() {
     set_threads(o->threads);
     const Model m(o->model, load_options(o->quant));
@@ -39,6 +51,23 @@ Action add_bench(CLI::App& app) {
     };
     std::vector<float> logits(static_cast<size_t>(c.vocab_size));
     using clock = std::chrono::steady_clock;
+    const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    auto report = [&](const std::string& test, std::vector<double> tps, const std::string& note) {
+      std::sort(tps.begin(), tps.end());
+      const double med = tps[tps.size() / 2];
+      double var = 0.0, mean = 0.0;
+      for (double v : tps) mean += v / double(tps.size());
+      for (double v : tps) var += (v - mean) * (v - mean) / double(tps.size());
+      if (o->json)
+        std::printf("{\"model\":\"%s\",\"test\":\"%s\",\"threads\":%d,\"tokens_per_second\":%.3f,\"stddev\":%.3f,"
+                    "\"repetitions\":%d%s%s%s}\n",
+                    o->model.c_str(), test.c_str(), threads, med, std::sqrt(var), o->reps, note.empty() ? "" : ",\"note\":\"",
+                    note.c_str(), note.empty() ? "" : "\"");
+      else
+        std::printf("| %s | %d | %s | %.2f ± %.2f | %s |\n", o->model.c_str(), threads, test.c_str(), med, std::sqrt(var),
+                    note.c_str());
+      std::fflush(stdout);
+    };
     auto run = [&](const char* name, int64_t n, bool prompt) {
       if (n <= 0) return;
       std::vector<double> tps;
@@ -54,27 +83,46 @@ Action add_bench(CLI::App& app) {
         const double s = std::chrono::duration<double>(clock::now() - t0).count();
         if (r > 0) tps.push_back(double(n) / s);
       }
-      std::sort(tps.begin(), tps.end());
-      const double med = tps[tps.size() / 2];
-      double var = 0.0, mean = 0.0;
-      for (double v : tps) mean += v / double(tps.size());
-      for (double v : tps) var += (v - mean) * (v - mean) / double(tps.size());
-      const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-      if (o->json)
-        std::printf("{\"model\":\"%s\",\"test\":\"%s%lld\",\"threads\":%d,\"tokens_per_second\":%.3f,\"stddev\":%.3f,\"repetitions\":%d}\n",
-                    o->model.c_str(), name, (long long)n, threads, med, std::sqrt(var), o->reps);
-      else
-        std::printf("| %s | %d | %s%lld | %.2f ± %.2f |\n", o->model.c_str(), threads, name, (long long)n, med, std::sqrt(var));
-      std::fflush(stdout);
+      report(std::string(name) + std::to_string(n), tps, "");
+    };
+    // Greedy generation of n tokens from the prompt, plain or speculative (decode time after the first token).
+    std::vector<int32_t> gen_prompt;
+    if (o->spec) {
+      if (!o->prompt.empty()) {
+        const tok::Tokenizer t(o->model);
+        gen_prompt = t.encode(o->prompt, t.config().add_bos_token);
+      } else {
+        gen_prompt = random_tokens(16);
+      }
+    }
+    auto run_gen = [&](int64_t n, bool spec) {
+      std::vector<double> tps;
+      SpecStats st;
+      GenerateParams g;
+      g.max_tokens = n;
+      g.ignore_eos = true;
+      for (int r = 0; r < o->reps + 1; ++r) {
+        SpecStats one;
+        const GenerateResult res = spec ? generate_mtp(m, gen_prompt, g, {}, &one) : generate(m, gen_prompt, g);
+        if (r > 0) tps.push_back(double(res.tokens.size() - 1) / res.decode_seconds), st = one;
+      }
+      char extra[96] = "";
+      if (spec) std::snprintf(extra, sizeof extra, "%.1f %% of drafts accepted", 100.0 * st.acceptance());
+      report("tg" + std::to_string(n) + (spec ? " greedy, spec mtp" : " greedy, plain"), tps, extra);
     };
     if (!o->json) {
       const ParamCount pc = count_params(c);
       std::printf("model: %s, %lld layers, %.1f M active of %.1f M parameters, weights %s\n\n", c.architecture.c_str(),
                   (long long)c.n_layers, double(pc.active) / 1e6, double(pc.total) / 1e6, dtype_tag(m.weights().layers[0].attn.wkv_a.dtype));
-      std::printf("| model | threads | test | tokens/s (median ± sd) |\n|---|---|---|---|\n");
+      std::printf("| model | threads | test | tokens/s (median ± sd) | |\n|---|---|---|---|---|\n");
     }
     run("pp", o->p, true);
     run("tg", o->n, false);
+    if (o->spec && o->n > 0) {
+      require(m.has_mtp(), o->model + ": no MTP module in the checkpoint; --spec mtp needs one");
+      run_gen(o->n, false);
+      run_gen(o->n, true);
+    }
     return 0;
   };
 }

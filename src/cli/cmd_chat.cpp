@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "runtime/kv_cache.h"
 #include "runtime/sampler.h"
+#include "runtime/spec_decoder.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/reasoning.h"
 #include "tokenizer/tokenizer.h"
@@ -30,13 +31,24 @@ struct ChatOpts {
   int64_t ctx = 4096, max_tokens = 512;
   SamplerParams sampler;
   int threads = 0;
+  bool spec = false;
 };
 
 class ChatSession {
  public:
   ChatSession(const ChatOpts& o)
-      : o_(o), model_(o.model, load_options(o.quant)), tok_(o.model), tmpl_(tok_), cache_(model_.config(), o.ctx), sampler_(o.sampler) {
+      : o_(o),
+        model_(o.model, load_options(o.quant)),
+        tok_(o.model),
+        tmpl_(tok_),
+        cache_(model_.config(), o.ctx, o.spec ? 1 : 0),
+        sampler_(o.sampler) {
     require(o.ctx > o.max_tokens + 8, "--ctx must exceed --max-tokens");
+    if (o.spec) {
+      require(model_.has_mtp(), o.model + ": no MTP module in the checkpoint; --spec mtp needs one");
+      spec_.cache = &cache_;
+      spec_.sampler = &sampler_;
+    }
     reset();
   }
 
@@ -69,8 +81,6 @@ class ChatSession {
     cached_.resize(keep);
     const ModelConfig& c = model_.config();
     std::vector<float> logits(static_cast<size_t>(c.vocab_size));
-    model_.forward(prompt.data() + keep, int64_t(prompt.size() - keep), int64_t(keep), cache_, logits.data());
-    cached_ = prompt;
     tok::StreamDecoder dec(tok_, true);
     tok::ReasoningSplitter split(in_reasoning);
     std::string answer_raw;
@@ -92,16 +102,41 @@ class ChatSession {
     };
     shown_answer_ = false;
     g_interrupted = false;
-    int64_t pos = int64_t(prompt.size());
-    for (int64_t i = 0; i < o_.max_tokens && !g_interrupted; ++i) {
-      const int32_t t = sampler_.sample(logits.data(), c.vocab_size);
-      if (t == c.eos_token_id || t == tok_.eos_id()) break;
+    // Each generated token is shown; false ends the answer (EOS, Ctrl-C).
+    auto take = [&](int32_t t) {
+      if (t == c.eos_token_id || t == tok_.eos_id()) return false;
       const std::string piece = dec.push(t);
       answer_raw += piece;
       show(split.push(piece));
-      cached_.push_back(t);
-      if (pos + 1 >= o_.ctx) break;
-      model_.forward(&t, 1, pos++, cache_, logits.data());
+      return !g_interrupted;
+    };
+    if (o_.spec) {
+      std::vector<int32_t> toks = prompt;  // prompt + emitted
+      toks.push_back(spec_extend(model_, spec_, prompt, int64_t(keep), int64_t(prompt.size()), true));
+      bool go = take(toks.back());
+      std::vector<std::vector<int32_t>> out;
+      while (go && int64_t(toks.size() - prompt.size()) < o_.max_tokens && spec_.pos < o_.ctx) {
+        spec_step(model_, {&spec_}, out);
+        for (int32_t t : out[0]) {
+          if (!go || int64_t(toks.size() - prompt.size()) >= o_.max_tokens) break;
+          toks.push_back(t);
+          go = take(t);
+        }
+      }
+      // The cache holds rows for the first spec_.pos tokens (the last emitted one may still be pending).
+      toks.resize(std::min(toks.size(), size_t(spec_.pos)));
+      cached_ = toks;
+    } else {
+      model_.forward(prompt.data() + keep, int64_t(prompt.size() - keep), int64_t(keep), cache_, logits.data());
+      cached_ = prompt;
+      int64_t pos = int64_t(prompt.size());
+      for (int64_t i = 0; i < o_.max_tokens; ++i) {
+        const int32_t t = sampler_.sample(logits.data(), c.vocab_size);
+        if (!take(t)) break;
+        cached_.push_back(t);
+        if (pos + 1 >= o_.ctx) break;
+        model_.forward(&t, 1, pos++, cache_, logits.data());
+      }
     }
     const std::string tail = dec.flush();
     answer_raw += tail;
@@ -119,6 +154,7 @@ class ChatSession {
   tok::ChatTemplate tmpl_;
   LatentKVCache cache_;
   Sampler sampler_;
+  SpecSeq spec_;  // with --spec mtp
   nlohmann::ordered_json msgs_;
   std::string system_;
   std::vector<int32_t> cached_;  // tokens whose latents are in cache_, in order
@@ -140,6 +176,7 @@ Action add_chat(CLI::App& app) {
   cmd->add_option("--seed", o->sampler.seed, "Sampling seed")->default_val(0);
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
   add_quant_option(cmd, &o->quant);
+  add_spec_option(cmd, &o->spec);
   return [o]() {
     set_threads(o->threads);
     ChatSession chat(*o);

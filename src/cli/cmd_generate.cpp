@@ -18,8 +18,8 @@ namespace r1::cli {
 Action add_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate a continuation of a prompt (token ids, text or a chat message)");
   struct Opts {
-    std::string model, tokens, prompt, system, attn = "auto", quant, spec = "none";
-    bool chat = false, json = false;
+    std::string model, tokens, prompt, system, attn = "auto", quant;
+    bool chat = false, json = false, spec = false, verbose = false;
     GenerateParams p;
     int threads = 0;
   };
@@ -40,8 +40,8 @@ Action add_generate(CLI::App& app) {
   cmd->add_flag("--json", o->json, "Print one JSON object {tokens, text, reasoning_content, content, finish_reason, timings}");
   cmd->add_option("--attn", o->attn, "Attention path: auto, naive or absorb")->default_val("auto");
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
-  cmd->add_option("--spec", o->spec, "Speculative decoding: none | mtp (the checkpoint's MTP module drafts; greedy or sampled)")
-      ->default_val("none");
+  cmd->add_flag("-v,--verbose", o->verbose, "Print timings (and the MTP acceptance rate with --spec mtp) to stderr");
+  add_spec_option(cmd, &o->spec);
   add_quant_option(cmd, &o->quant);
   return [o]() {
     set_threads(o->threads);
@@ -71,12 +71,12 @@ Action add_generate(CLI::App& app) {
     std::unique_ptr<tok::StreamDecoder> dec;
     if (t) dec = std::make_unique<tok::StreamDecoder>(*t);
     const bool stream = !o->json;
-    require(o->spec == "none" || o->spec == "mtp", "--spec must be none or mtp, got '" + o->spec + "'");
     SpecStats spec;
     auto gen = [&](const std::function<bool(int32_t)>& cb) {
-      return o->spec == "mtp" ? generate_mtp(m, prompt, o->p, cb, &spec) : generate(m, prompt, o->p, cb);
+      return o->spec ? generate_mtp(m, prompt, o->p, cb, &spec) : generate(m, prompt, o->p, cb);
     };
     const GenerateResult r = gen([&](int32_t tok) {
+      if (!o->p.ignore_eos && tok == m.config().eos_token_id) return true;  // ends the text; not part of it
       if (dec) {
         const std::string piece = dec->push(tok);
         text += piece;
@@ -88,6 +88,15 @@ Action add_generate(CLI::App& app) {
       return true;
     });
     if (dec) text += dec->flush();
+    const double tps = r.tokens.size() > 1 ? double(r.tokens.size() - 1) / r.decode_seconds : 0.0;
+    if (o->verbose) {
+      std::fprintf(stderr, "\nprompt %zu tokens in %.3f s; %zu tokens decoded at %.2f tokens/s", prompt.size(),
+                   r.prefill_seconds, r.tokens.size(), tps);
+      if (o->spec)
+        std::fprintf(stderr, "; MTP drafts accepted %lld of %lld (%.1f %%) in %lld steps", (long long)spec.accepted,
+                     (long long)spec.drafted, 100.0 * spec.acceptance(), (long long)spec.steps);
+      std::fprintf(stderr, "\n");
+    }
     if (!o->json) {
       std::printf("\n");
       return 0;
@@ -104,8 +113,8 @@ Action add_generate(CLI::App& app) {
     j["prompt_tokens"] = prompt.size();
     j["prefill_seconds"] = r.prefill_seconds;
     j["decode_seconds"] = r.decode_seconds;
-    j["decode_tokens_per_second"] = r.tokens.size() > 1 ? double(r.tokens.size() - 1) / r.decode_seconds : 0.0;
-    if (o->spec == "mtp")
+    j["decode_tokens_per_second"] = tps;
+    if (o->spec)
       j["speculative"] = {{"drafted", spec.drafted}, {"accepted", spec.accepted}, {"acceptance", spec.acceptance()},
                           {"steps", spec.steps}};
     const std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -19,6 +19,7 @@ Action add_serve(CLI::App& app) {
   cmd->add_option("--model-id", o->s.model_id, "Model name clients must send (default: the folder's name)");
   cmd->add_option("-t,--threads", o->threads, "Compute threads (0: all cores)")->default_val(0);
   add_quant_option(cmd, &o->s.quant);
+  add_spec_option(cmd, &o->s.spec);
   return [o]() {
     set_threads(o->threads);
     return server::serve(o->model, o->s);

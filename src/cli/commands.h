@@ -43,5 +43,7 @@ void resolve_task(const std::string& model_dir, std::string* task, std::string* 
 // --quant q8|q4 on a command that loads a model: quantize its linear weights at load time.
 void add_quant_option(CLI::App* cmd, std::string* quant);
 ModelLoadOptions load_options(const std::string& quant);     // "" -> as stored; throws on other names
+// --spec none|mtp: self-speculative decoding with the checkpoint's MTP module (runtime/spec_decoder.h).
+void add_spec_option(CLI::App* cmd, bool* spec);
 
 }  // namespace r1::cli

@@ -47,6 +47,18 @@ void add_quant_option(CLI::App* cmd, std::string* quant) {
                   "Quantize linear weights at load time: q8 (8.5 bits/weight) or q4 (4.5); see docs/formats.md");
 }
 
+void add_spec_option(CLI::App* cmd, bool* spec) {
+  cmd->add_option_function<std::string>(
+         "--spec",
+         [spec](const std::string& v) {
+           if (v != "none" && v != "mtp") throw Error("--spec must be none or mtp, got '" + v + "'");
+           *spec = v == "mtp";
+         },
+         "Speculative decoding: none | mtp (the checkpoint's MTP module drafts, the model verifies; same output "
+         "distribution)")
+      ->default_str("none");
+}
+
 ModelLoadOptions load_options(const std::string& quant) {
   ModelLoadOptions o;
   if (quant.empty()) return o;

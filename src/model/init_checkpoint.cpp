@@ -209,6 +209,17 @@ ojson named_config(const std::string& name) {
     c["kv_lora_rank"] = 48;
     return c;
   }
+  if (name == "train-deep") {  // 16 dense MLA layers, ~16 M parameters (65 MB f32): decode is bound by memory
+    c = named_config("train-tiny");  // bandwidth, the case MTP speculative decoding is for
+    c["hidden_size"] = 256;
+    c["intermediate_size"] = 1024;
+    c["num_hidden_layers"] = 16;
+    c["first_k_dense_replace"] = 16;
+    c["kv_lora_rank"] = 128;
+    c["qk_nope_head_dim"] = 48;
+    c["v_head_dim"] = 64;
+    return c;
+  }
   if (name == "small-v3") {  // a few hundred MB: for memory and speed checks, not for golden tests
     c = named_config("tiny-v3");
     c["vocab_size"] = 32000;
@@ -357,7 +368,7 @@ void emit_block(Emitter& e, const ModelConfig& c, int64_t i, bool moe) {
 
 std::vector<std::string> init_config_names() {
   return {"tiny-v2-lite", "tiny-v2", "tiny-v3", "small-v3", "v2-lite-8l", "tiny-qwen2", "tiny-llama", "qwen2-1.5b",
-          "train-tiny", "train-nano"};
+          "train-tiny", "train-nano", "train-deep"};
 }
 
 std::string init_config_json(const std::string& name, bool fp8) {

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "runtime/spec_decoder.h"
 
 namespace r1 {
 
@@ -17,6 +18,7 @@ struct Engine::Active {
   int64_t prefilled = 0;   // prompt positions already in the cache
   bool counted = false;    // its tokens are in completion_tokens_ already
   bool prefilling = true;  // until the whole prompt is in the cache and the first token is sampled
+  SpecSeq spec;            // with EngineOptions::spec
 };
 
 Engine::Engine(const Model& m, const EngineOptions& o) : m_(m), opt_(o) {
@@ -24,7 +26,8 @@ Engine::Engine(const Model& m, const EngineOptions& o) : m_(m), opt_(o) {
   require(o.context >= 2, "--ctx must be at least 2");
   const int64_t per_seq = (o.context + o.page_tokens - 1) / o.page_tokens;
   const int64_t pages = o.pages > 0 ? o.pages : per_seq * (o.max_parallel + 1);
-  pool_ = std::make_unique<PagePool>(m.config(), pages, o.page_tokens);
+  if (o.spec) require(m.has_mtp(), m.dir() + ": no MTP module in the checkpoint; --spec mtp needs one");
+  pool_ = std::make_unique<PagePool>(m.config(), pages, o.page_tokens, o.spec ? 1 : 0);
   worker_ = std::thread([this] { loop(); });
 }
 
@@ -105,6 +108,12 @@ bool Engine::admit(Active* a) {
   }
   a->sampler = std::make_unique<Sampler>(r.sampler);
   a->pos = n;
+  if (opt_.spec) {
+    a->spec.cache = a->cache.get();
+    a->spec.sampler = a->sampler.get();
+    a->spec.pos = a->spec.mtp_done = a->prefilled;  // attached pages hold MTP rows too (paged_cache.h)
+    if (a->prefilled > 0) a->spec.mtp_next = r.prompt[size_t(a->prefilled)];
+  }
   std::lock_guard<std::mutex> l(mu_);
   stats_.prompt_tokens += n;
   stats_.cached_prompt_tokens += a->prefilled;
@@ -120,7 +129,10 @@ bool Engine::prefill_chunk(Active* a) {
   const int64_t n = int64_t(r.prompt.size());
   const int64_t chunk = std::min(opt_.prefill_chunk, n - a->prefilled);
   std::vector<float> logits(static_cast<size_t>(c.vocab_size));
-  m_.forward(r.prompt.data() + a->prefilled, chunk, a->prefilled, *a->cache, logits.data());
+  const bool last = a->prefilled + chunk == n;
+  int32_t tok = -1;
+  if (opt_.spec) tok = spec_extend(m_, a->spec, r.prompt, a->prefilled, a->prefilled + chunk, last);
+  else m_.forward(r.prompt.data() + a->prefilled, chunk, a->prefilled, *a->cache, logits.data());
   a->prefilled += chunk;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -129,19 +141,24 @@ bool Engine::prefill_chunk(Active* a) {
   if (a->prefilled < n) return true;
   a->cache->publish_prefix(r.prompt);
   a->prefilling = false;
-  const int32_t tok = a->sampler->sample(logits.data(), c.vocab_size);
-  if (!r.ignore_eos && tok == c.eos_token_id) {
-    finish(*a, "stop");
+  if (!opt_.spec) tok = a->sampler->sample(logits.data(), c.vocab_size);
+  return deliver(*a, tok);
+}
+
+bool Engine::deliver(Active& a, int32_t tok) {
+  const EngineRequest& r = a.job->req;
+  if (!r.ignore_eos && tok == m_.config().eos_token_id) {
+    finish(a, "stop");
     return false;
   }
-  ++a->generated;
-  a->next = tok;
+  ++a.generated;
+  a.next = tok;
   if (r.on_token && !r.on_token(tok)) {
-    finish(*a, "stop");
+    finish(a, "stop");
     return false;
   }
-  if (a->generated >= r.max_tokens || a->pos + 1 >= opt_.context) {
-    finish(*a, "length");
+  if (a.generated >= r.max_tokens || a.pos + 1 >= opt_.context) {
+    finish(a, "length");
     return false;
   }
   return true;
@@ -223,25 +240,38 @@ void Engine::loop() {
       stats_.active = int64_t(active_.size());
     }
     for (auto& a : cancelled) finish(*a, "cancelled");
-    // Every row needs a page for its position; a sequence that cannot get one ends with an error.
+    // Every row needs a page for its position (and the draft's); a sequence that cannot get one ends with an error.
     std::vector<Active*> done;
     for (Active* a : rows_of)
-      if (!a->cache->reserve(a->pos + 1)) {
+      if (!a->cache->reserve(std::min(a->pos + (opt_.spec ? 2 : 1), opt_.context))) {
         finish(*a, "error", "the KV cache pool is exhausted");
         done.push_back(a);
       }
     std::vector<Model::Row> rows;
+    std::vector<SpecSeq*> specs;
     std::vector<Active*> stepping;
     for (Active* a : rows_of)
       if (a->cache) {
         rows.push_back({a->next, a->pos, a->cache.get(), true});
+        specs.push_back(&a->spec);
         stepping.push_back(a);
       }
     rows_of.swap(stepping);
-    logits.resize(rows.size() * size_t(c.vocab_size));
+    // Tokens per sequence from this step: one, or with speculation one or two.
+    std::vector<std::vector<int32_t>> emitted;
+    SpecStats before, after;
+    for (const SpecSeq* s : specs) before.add(s->stats);
     const auto t0 = std::chrono::steady_clock::now();
     try {
-      if (!rows.empty()) m_.forward_rows(rows, logits.data());
+      if (!rows.empty() && opt_.spec) {
+        spec_step(m_, specs, emitted);
+      } else if (!rows.empty()) {
+        logits.resize(rows.size() * size_t(c.vocab_size));
+        m_.forward_rows(rows, logits.data());
+        emitted.resize(rows.size());
+        for (size_t i = 0; i < rows_of.size(); ++i)
+          emitted[i] = {rows_of[i]->sampler->sample(&logits[i * size_t(c.vocab_size)], c.vocab_size)};
+      }
     } catch (const std::exception& ex) {  // never let the worker die: fail this step's requests
       for (Active* a : rows_of) {
         finish(*a, "error", ex.what());
@@ -250,24 +280,15 @@ void Engine::loop() {
       rows_of.clear();
     }
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const SpecSeq* s : specs) after.add(s->stats);
     for (size_t i = 0; i < rows_of.size(); ++i) {
       Active& a = *rows_of[i];
-      const EngineRequest& r = a.job->req;
-      ++a.pos;
-      const int32_t tok = a.sampler->sample(&logits[i * size_t(c.vocab_size)], c.vocab_size);
-      if (!r.ignore_eos && tok == c.eos_token_id) {
-        finish(a, "stop");
-        done.push_back(&a);
-        continue;
-      }
-      ++a.generated;
-      a.next = tok;
-      if (r.on_token && !r.on_token(tok)) {
-        finish(a, "stop");
-        done.push_back(&a);
-      } else if (a.generated >= r.max_tokens || a.pos + 1 >= opt_.context) {
-        finish(a, "length");
-        done.push_back(&a);
+      for (int32_t tok : emitted[i]) {
+        ++a.pos;
+        if (!deliver(a, tok)) {
+          done.push_back(&a);
+          break;
+        }
       }
     }
     std::lock_guard<std::mutex> l(mu_);
@@ -275,6 +296,9 @@ void Engine::loop() {
       stats_.decode_seconds += dt;
       ++stats_.decode_steps;
       stats_.decode_rows += int64_t(rows.size());
+      for (const auto& e : emitted) stats_.decode_tokens += int64_t(e.size());
+      stats_.spec_drafted += after.drafted - before.drafted;
+      stats_.spec_accepted += after.accepted - before.accepted;
     }
     for (Active* d : done)
       for (auto it = active_.begin(); it != active_.end(); ++it)

@@ -2,7 +2,8 @@
 // thread admits them between decode steps (prefilling each prompt in chunks, reusing cached prefix pages), then runs
 // one batched step for every active sequence (Model::forward_rows: each weight, and each chosen expert, is
 // read once for all of them), samples per sequence and hands each token to the request's callback.
-// Finished or cancelled sequences leave at once and free their pages.
+// Finished or cancelled sequences leave at once and free their pages. With `spec`, each sequence brings two rows
+// to the step (its pending token and the MTP module's draft) and may emit two tokens.
 #pragma once
 
 #include <atomic>
@@ -28,6 +29,7 @@ struct EngineOptions {
   int64_t pages = 0;          // pool size in pages; 0: enough for max_parallel full contexts (+ prefix cache)
   int64_t page_tokens = 16;
   int64_t prefill_chunk = 64;  // prompt tokens per step: a long prompt is prefilled between decode steps
+  bool spec = false;           // MTP self-speculative decoding (runtime/spec_decoder.h) for every sequence
 };
 
 struct EngineRequest {
@@ -45,7 +47,9 @@ struct EngineStats {
   int64_t requests = 0, prompt_tokens = 0, cached_prompt_tokens = 0, completion_tokens = 0;
   int64_t queue_depth = 0, active = 0, rejected = 0;
   double decode_seconds = 0, prefill_seconds = 0;
-  int64_t decode_steps = 0, decode_rows = 0;
+  int64_t decode_steps = 0, decode_rows = 0;  // rows: sequences stepped, summed over steps
+  int64_t decode_tokens = 0;                  // tokens the decode steps produced (> rows with speculation)
+  int64_t spec_drafted = 0, spec_accepted = 0;  // with EngineOptions::spec
 };
 
 class Engine {
@@ -69,6 +73,8 @@ class Engine {
   bool admit(Active* a);
   bool prefill_chunk(Active* a);
   void finish(Active& a, const std::string& reason, const std::string& error = "");
+  // Hands a generated token to the request; true if the sequence goes on (false: it finished).
+  bool deliver(Active& a, int32_t tok);
 
   const Model& m_;
   EngineOptions opt_;

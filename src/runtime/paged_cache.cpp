@@ -1,5 +1,7 @@
 #include "runtime/paged_cache.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace r1 {
@@ -20,8 +22,12 @@ uint64_t extend_hash(uint64_t h, const int32_t* t, int64_t n) {
 
 }  // namespace
 
-PagePool::PagePool(const ModelConfig& c, int64_t n_pages, int64_t page_tokens)
-    : n_layers_(c.n_layers), width_(c.latent_cache_width()), page_tokens_(page_tokens), n_pages_(n_pages) {
+PagePool::PagePool(const ModelConfig& c, int64_t n_pages, int64_t page_tokens, int64_t extra_layers)
+    : n_layers_(c.n_layers + extra_layers),
+      width_(c.latent_cache_width()),
+      page_tokens_(page_tokens),
+      n_pages_(n_pages),
+      lookahead_(extra_layers > 0 ? 1 : 0) {
   require(n_pages > 0 && page_tokens > 0, "page pool needs pages");
   data_.assign(size_t(n_pages * n_layers_ * page_tokens * width_), 0.0f);
   refs_.assign(size_t(n_pages), 0);
@@ -123,9 +129,10 @@ int64_t PagedSequenceCache::attach_prefix(const std::vector<int32_t>& tokens) {
   uint64_t h = 0xcbf29ce484222325ull;
   int64_t done = 0;
   require(pages_.empty(), "internal: attach_prefix on a sequence that already has pages");
-  while (done + P < int64_t(tokens.size())) {  // keep at least one token to compute logits from
+  const int64_t L = pool_.lookahead();
+  while (done + P + std::max<int64_t>(L, 1) <= int64_t(tokens.size())) {  // keep a token to compute logits from
     h = extend_hash(h, tokens.data() + done, P);
-    const int32_t p = pool_.lookup(h);
+    const int32_t p = pool_.lookup(L ? extend_hash(h, tokens.data() + done + P, L) : h);
     if (p < 0) break;
     pages_.push_back(p);
     done += P;
@@ -136,9 +143,10 @@ int64_t PagedSequenceCache::attach_prefix(const std::vector<int32_t>& tokens) {
 void PagedSequenceCache::publish_prefix(const std::vector<int32_t>& tokens) {
   const int64_t P = pool_.page_tokens();
   uint64_t h = 0xcbf29ce484222325ull;
-  for (int64_t k = 0; (k + 1) * P <= int64_t(tokens.size()) && k < int64_t(pages_.size()); ++k) {
+  const int64_t L = pool_.lookahead();
+  for (int64_t k = 0; (k + 1) * P + L <= int64_t(tokens.size()) && k < int64_t(pages_.size()); ++k) {
     h = extend_hash(h, tokens.data() + k * P, P);
-    pool_.publish(h, pages_[size_t(k)]);
+    pool_.publish(L ? extend_hash(h, tokens.data() + (k + 1) * P, L) : h, pages_[size_t(k)]);
   }
 }
 

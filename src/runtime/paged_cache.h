@@ -3,7 +3,8 @@
 // owns a page table; full pages of a prompt are registered in a prefix index under the hash of all tokens
 // up to the page's end, so a later prompt with the same prefix (a shared system prompt) maps the same pages
 // instead of recomputing them. Pages are reference counted; unreferenced indexed pages stay cached until the
-// pool needs them (least recently used first).
+// pool needs them (least recently used first). With extra layers (the MTP module's), a page's last MTP row depends
+// on the token after the page, so the index key also covers that one token.
 #pragma once
 
 #include <cstdint>
@@ -19,11 +20,12 @@ namespace r1 {
 
 class PagePool {
  public:
-  PagePool(const ModelConfig& c, int64_t n_pages, int64_t page_tokens = 16);
+  PagePool(const ModelConfig& c, int64_t n_pages, int64_t page_tokens = 16, int64_t extra_layers = 0);
 
   int64_t page_tokens() const { return page_tokens_; }
   int64_t width() const { return width_; }
   int64_t n_pages() const { return n_pages_; }
+  int64_t lookahead() const { return lookahead_; }  // tokens after a page its index key covers
   int64_t free_pages() const;      // never used or evictable
   float* row(int32_t page, int64_t layer, int64_t slot) {
     return &data_[size_t(((int64_t(page) * n_layers_ + layer) * page_tokens_ + slot) * width_)];
@@ -38,7 +40,7 @@ class PagePool {
   int64_t hits() const { return hits_; }
 
  private:
-  int64_t n_layers_, width_, page_tokens_, n_pages_;
+  int64_t n_layers_, width_, page_tokens_, n_pages_, lookahead_;
   std::vector<float> data_;        // (n_pages, n_layers, page_tokens, width)
   std::vector<int32_t> refs_;
   std::vector<uint64_t> hash_of_;  // 0: not indexed

@@ -287,7 +287,13 @@ std::string metrics_text(App& app) {
   metric("r1_active_sequences", "gauge", "Sequences being decoded.", double(s.active));
   metric("r1_decode_steps_total", "counter", "Batched decode steps.", double(s.decode_steps));
   metric("r1_decode_tokens_per_second", "gauge", "Tokens per second of decode steps so far (all sequences).",
-         s.decode_seconds > 0 ? double(s.decode_rows) / s.decode_seconds : 0.0);
+         s.decode_seconds > 0 ? double(s.decode_tokens) / s.decode_seconds : 0.0);
+  if (app.engine.options().spec) {
+    metric("r1_spec_drafts_total", "counter", "MTP drafts verified (speculative decoding).", double(s.spec_drafted));
+    metric("r1_spec_accepted_total", "counter", "MTP drafts accepted.", double(s.spec_accepted));
+    metric("r1_spec_acceptance_ratio", "gauge", "Accepted / verified MTP drafts so far.",
+           s.spec_drafted > 0 ? double(s.spec_accepted) / double(s.spec_drafted) : 0.0);
+  }
   metric("r1_prefill_tokens_per_second", "gauge", "Prompt tokens per second of prefill so far.",
          s.prefill_seconds > 0 ? double(s.prompt_tokens - s.cached_prompt_tokens) / s.prefill_seconds : 0.0);
   return out;
@@ -326,6 +332,7 @@ int serve(const std::string& model_dir, ServerOptions o) {
           "--ctx must be between 2 and max_position_embeddings (" + std::to_string(model.config().max_seq_len) + ")");
   EngineOptions eo;
   eo.max_parallel = o.parallel;
+  eo.spec = o.spec;
   eo.context = o.ctx;
   eo.queue_max = o.queue;
   Engine engine(model, eo);
@@ -368,8 +375,8 @@ int serve(const std::string& model_dir, ServerOptions o) {
     engine.shutdown(/*drain=*/false);  // in-flight requests end as cancelled; their streams are closed
     svr.stop();
   });
-  std::fprintf(stderr, "r1 serve: %s on http://%s:%d (parallel %lld, ctx %lld)\n", o.model_id.c_str(), o.host.c_str(),
-               o.port, (long long)o.parallel, (long long)o.ctx);
+  std::fprintf(stderr, "r1 serve: %s on http://%s:%d (parallel %lld, ctx %lld%s)\n", o.model_id.c_str(), o.host.c_str(),
+               o.port, (long long)o.parallel, (long long)o.ctx, o.spec ? ", speculative decoding with the MTP module" : "");
   svr.listen_after_bind();
   // listen returned: either a signal stopped it (the thread is done) or the server failed.
   const char zero = 0;

@@ -17,6 +17,7 @@ struct ServerOptions {
   int64_t queue = 64;              // requests waiting for a busy slot beyond which the server answers 503
   std::string model_id;            // name clients use; default: the model folder's name
   std::string quant;               // "q8" / "q4": quantize linear weights at load time; "": as stored
+  bool spec = false;               // MTP self-speculative decoding
 };
 
 // Serves until SIGINT or SIGTERM; returns the process exit code (0 after a clean stop).

@@ -6,6 +6,7 @@
 
 #include <future>
 
+#include "core/error.h"
 #include "model/init_checkpoint.h"
 #include "runtime/generate.h"
 #include "testutil.h"
@@ -135,6 +136,57 @@ TEST_F(EngineTest, FullQueueRefuses) {
   e.cancel(b);
   pa->get_future().get();
   pb->get_future().get();
+}
+
+// With MTP speculation every sequence brings its pending token and a draft to each step and may get two tokens
+// back; greedy output stays what plain generation gives, through chunked prefill and prefix-cache pages (which
+// then also hold MTP rows). Random MTP module (drafts mostly rejected) and the embedded trained one.
+TEST_F(EngineTest, SpeculativeBatchedRequestsEqualPlainGeneration) {
+  const std::string arith = std::string(R1_GOLDEN_DIR) + "/../../models/r1-zero-arith";
+  const Model trained(arith);
+  for (const Model* m : {static_cast<const Model*>(model_.get()), &trained}) {
+    EngineOptions o;
+    o.max_parallel = 3;
+    o.context = 96;
+    o.page_tokens = 4;
+    o.prefill_chunk = 5;
+    o.spec = true;
+    Engine e(*m, o);
+    std::vector<int32_t> system(14);
+    for (size_t i = 0; i < system.size(); ++i) system[i] = int32_t(2 + i * 7 % 200);
+    std::vector<std::vector<int32_t>> prompts = {system, system, {0, 9}, system, {0, 11, 12, 13, 14, 15, 16, 17}};
+    prompts[1].push_back(40);
+    prompts[3].push_back(41);
+    prompts[3].push_back(42);
+    std::vector<std::shared_ptr<std::promise<Result>>> ps;
+    for (const auto& p : prompts) ps.push_back(submit(e, p, 20));
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      GenerateParams gp;
+      gp.max_tokens = 20;
+      gp.ignore_eos = true;
+      const Result r = ps[i]->get_future().get();
+      EXPECT_EQ(r.reason, "length");
+      EXPECT_EQ(r.tokens, generate(*m, prompts[i], gp).tokens) << m->dir() << " request " << i;
+    }
+    const EngineStats st = e.stats();
+    EXPECT_GT(st.cached_prompt_tokens, 0);  // later requests mapped the shared prefix's pages
+    EXPECT_GT(st.spec_drafted, 0);
+    EXPECT_GT(st.decode_tokens, st.decode_rows - 1) << "every step yields at least one token per sequence";
+    std::printf("%s: %lld of %lld drafts accepted\n", m->dir().c_str(), (long long)st.spec_accepted,
+                (long long)st.spec_drafted);
+  }
+}
+
+TEST(EngineSpec, RefusedWithoutAnMTPModule) {
+  test::TempDir dir;
+  InitOptions io = test::golden_variants()[0].init;  // V2-Lite-like: no MTP layer
+  io.out = dir.path();
+  init_checkpoint(io);
+  const Model m(dir.path());
+  ASSERT_FALSE(m.has_mtp());
+  EngineOptions o;
+  o.spec = true;
+  EXPECT_THROW(Engine(m, o), Error);
 }
 
 // The GQA families (R1-Distill Qwen2/Llama) run through the same engine: their cache rows are keys and values.

@@ -680,6 +680,30 @@ async function distillChecks(srv) {
   eq('distill: batched completions equal r1 generate', got.map((g) => g.choices[0].text), wants);
 }
 
+// MTP self-speculative decoding in the server (--spec mtp) on the embedded reasoning model, whose trained MTP
+// module drafts well: greedy answers equal plain r1 generate's, batched or not; /metrics reports acceptance.
+async function specChecks(srv) {
+  const oai = client(srv);
+  const problems = ['34+58', '71-26', '15+99', '88-43'];
+  const wants = problems.map((p) => generate({ prompt: p, chat: true, maxTokens: 40 }).raw);
+  const got = await Promise.all(problems.map((p) => oai.chat.completions.create({
+    model: 'r1-zero-arith', messages: [{ role: 'user', content: p }], max_tokens: 40, temperature: 0 })));
+  eq('spec: batched greedy answers equal r1 generate --chat (reasoning + content)',
+     got.map((r) => (r.choices[0].message.reasoning_content ?? '') + (r.choices[0].message.content ?? '')),
+     wants.map((w) => (w.reasoning_content ?? '') + (w.content ?? '')));
+  eq('spec: usage.completion_tokens equal r1 generate\'s', got.map((r) => r.usage.completion_tokens),
+     wants.map((w) => w.tokens.length - (w.finish_reason === 'stop' ? 1 : 0)));
+  const st = await collectChat(await oai.chat.completions.create({
+    model: 'r1-zero-arith', messages: [{ role: 'user', content: '47+36' }], max_tokens: 40, temperature: 0.8, seed: 5,
+    stream: true, stream_options: { include_usage: true } }));
+  ok('spec: a sampled stream finishes with usage', st.finish !== null && st.usage?.completion_tokens > 0, show(st.usage));
+  const m = await metrics(srv);
+  ok('spec: /metrics counts MTP drafts', m.r1_spec_drafts_total > 0, show(m));
+  ok('spec: /metrics acceptance ratio in (0, 1]', m.r1_spec_acceptance_ratio > 0 && m.r1_spec_acceptance_ratio <= 1,
+     show(m.r1_spec_acceptance_ratio));
+  note('spec acceptance', m.r1_spec_acceptance_ratio);
+}
+
 // ---------------------------------------------------------------------------------------------------- main
 async function main() {
   fs.mkdirSync(SCRATCH, { recursive: true });
@@ -707,6 +731,12 @@ async function main() {
                                                  '--model-id', 'tiny-qwen2']);
   await distillChecks(dq);
   await stopServer(dq);
+
+  MODEL = path.resolve(here, '..', '..', 'models', 'r1-zero-arith');
+  const sp = await startServer('speculative server', ['--model', MODEL, '--parallel', '4', '--ctx', '256',
+                                                     '--model-id', 'r1-zero-arith', '--spec', 'mtp']);
+  await specChecks(sp);
+  await stopServer(sp);
 }
 
 main().then(() => {
