@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "kernels/cpu/dot.h"
 #include "kernels/ops.h"
 
 namespace r1 {
@@ -51,7 +52,7 @@ void gqa_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const GQ
         const auto& cr = cached[size_t(t)];
         const float* qh = &q[size_t((t * H + h) * hd)];
         p.resize(size_t(S));
-        for (int64_t s = 0; s < S; ++s) p[size_t(s)] = ops::dot(qh, cr[size_t(s)] + g * hd, hd) * scale;
+        for (int64_t s = 0; s < S; ++s) p[size_t(s)] = cpu::dot_f32(qh, cr[size_t(s)] + g * hd, hd) * scale;
         ops::softmax(p.data(), S);
         float* oh = &o[size_t((t * H + h) * hd)];
         for (int64_t s = 0; s < S; ++s) ops::axpy(p[size_t(s)], cr[size_t(s)] + kvw + g * hd, hd, oh);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/cpu/dot.h"
 #include "kernels/ops.h"
 
 namespace r1 {
@@ -58,7 +59,7 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
         const int64_t St = rows.pos[t] + 1;  // causal
         for (int64_t s = 0; s < St; ++s) {
           const float* kh = &kvf[size_t((s * H + h) * (nope + dv))];
-          p[size_t(s)] = (ops::dot(qh, kh, nope) + ops::dot(qh + nope, cached[size_t(s)] + kvr, rope)) * scale;
+          p[size_t(s)] = (cpu::dot_f32(qh, kh, nope) + cpu::dot_f32(qh + nope, cached[size_t(s)] + kvr, rope)) * scale;
         }
         ops::softmax(p.data(), St);
         float* oh = o + (t * H + h) * dv;
@@ -98,14 +99,14 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
         const float* ql = &q_lat[size_t((t * H + h) * kvr)];
         const float* qpe = &q[size_t((t * H + h) * qk + nope)];
         for (int64_t s = 0; s < S; ++s)
-          p[size_t(s)] = (ops::dot(ql, cr[size_t(s)], kvr) + ops::dot(qpe, cr[size_t(s)] + kvr, rope)) * scale;
+          p[size_t(s)] = (cpu::dot_f32(ql, cr[size_t(s)], kvr) + cpu::dot_f32(qpe, cr[size_t(s)] + kvr, rope)) * scale;
         ops::softmax(p.data(), S);
         float* ch = &ctxv[size_t((t * H + h) * kvr)];
         for (int64_t s = 0; s < S; ++s) ops::axpy(p[size_t(s)], cr[size_t(s)], kvr, ch);
       }
       for (int64_t d = 0; d < dv; ++d) {
         w.wkv_b.dequant_row(h * (nope + dv) + nope + d, row.data());
-        for (int64_t t = 0; t < N; ++t) o[(t * H + h) * dv + d] = ops::dot(row.data(), &ctxv[size_t((t * H + h) * kvr)], kvr);
+        for (int64_t t = 0; t < N; ++t) o[(t * H + h) * dv + d] = cpu::dot_f32(row.data(), &ctxv[size_t((t * H + h) * kvr)], kvr);
       }
     }
   }

@@ -216,8 +216,9 @@ void handle_generate(App& app, const httplib::Request& req, httplib::Response& r
   res.set_chunked_content_provider(
       "text/event-stream",
       [=, model_id = app.opt.model_id](size_t, httplib::DataSink& sink) {
+        auto event = [](const json& j) { return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n"; };
         auto send = [&](const json& j) {
-          const std::string s = "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+          const std::string s = event(j);
           return sink.write(s.data(), s.size());
         };
         auto frame = [&](const json& choices) {
@@ -232,10 +233,11 @@ void handle_generate(App& app, const httplib::Request& req, httplib::Response& r
           const Session::Next n = session->next(&d, std::chrono::milliseconds(250));
           if (n == Session::Next::Done) break;
           // While waiting (queued, or a long prefill) an SSE comment probes the client; clients ignore it.
+          // The deltas that arrived since the last wake-up go out in one write (one SSE event each).
           const bool ok = n == Session::Next::Idle ? sink.write(": keep-alive\n\n", 14) : [&] {
-            for (const auto& x : d)
-              if (!send(frame(json::array({choice_delta(chat, &x, nullptr, false)})))) return false;
-            return true;
+            std::string events;
+            for (const auto& x : d) events += event(frame(json::array({choice_delta(chat, &x, nullptr, false)})));
+            return sink.write(events.data(), events.size());
           }();
           if (!ok) {
             engine->cancel(job);  // the client went away: free the slot (or the queue place) now

@@ -74,17 +74,28 @@ float dot_fp8(const uint8_t* w, const float* scale, int64_t block, const float* 
 namespace {
 
 // Row [b0, b1) of w (loaded 8 at a time by `load`) against nx vectors; adds the block sums into out[k]*scale.
+// With one or two vectors, two accumulators each keep two FMA chains per vector in flight (the FMA latency, not
+// the loads, would bound a single chain).
 template <int NX, typename Load, typename Scalar>
 void dot_block(Load load, Scalar scalar, const float* const* x, int64_t b0, int64_t b1, float scale, float* out) {
-  __m256 acc[NX];
-  for (int k = 0; k < NX; ++k) acc[k] = _mm256_setzero_ps();
+  constexpr int U = NX <= 2 ? 2 : 1;
+  __m256 acc[U][NX];
+  for (int u = 0; u < U; ++u)
+    for (int k = 0; k < NX; ++k) acc[u][k] = _mm256_setzero_ps();
   int64_t i = b0;
+  for (; i + 8 * U <= b1; i += 8 * U)
+    for (int u = 0; u < U; ++u) {
+      const __m256 wv = load(i + 8 * u);
+      for (int k = 0; k < NX; ++k) acc[u][k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i + 8 * u), acc[u][k]);
+    }
   for (; i + 8 <= b1; i += 8) {
     const __m256 wv = load(i);
-    for (int k = 0; k < NX; ++k) acc[k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i), acc[k]);
+    for (int k = 0; k < NX; ++k) acc[0][k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i), acc[0][k]);
   }
   for (int k = 0; k < NX; ++k) {
-    float s = hsum(acc[k]);
+    __m256 a = acc[0][k];
+    for (int u = 1; u < U; ++u) a = _mm256_add_ps(a, acc[u][k]);
+    float s = hsum(a);
     for (int64_t j = i; j < b1; ++j) s += scalar(j) * x[k][j];
     out[k] += s * scale;
   }
