@@ -1,6 +1,7 @@
 // r1 bench: prompt processing and decode speed with llama-bench's definitions:
 //   pp N: one forward pass over N prompt tokens (from an empty cache), tokens/s = N / time;
 //   tg N: N tokens decoded one at a time from an empty cache, tokens/s = N / time.
+// With -d D both start after D tokens already in the cache (llama-bench's depth), e.g. decode at long context.
 // Each test is repeated; the median and the spread are printed (markdown, or JSON with --json).
 // With --spec mtp two more decode tests run side by side: N tokens of greedy generation from a prompt (--prompt,
 // or random tokens), plain and with MTP self-speculative decoding, with the acceptance rate.
@@ -25,7 +26,7 @@ Action add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Prompt-processing (pp) and decode (tg) tokens/s, llama-bench style");
   struct Opts {
     std::string model, quant, prompt;
-    int64_t p = 512, n = 128;
+    int64_t p = 512, n = 128, depth = 0;
     int threads = 0, reps = 3;
     bool json = false, spec = false;
   };
@@ -33,6 +34,7 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
   cmd->add_option("-p,--n-prompt", o->p, "Prompt tokens for the pp test (0: skip)")->default_val(512);
   cmd->add_option("-n,--n-gen", o->n, "Generated tokens for the tg test (0: skip)")->default_val(128);
+  cmd->add_option("-d,--depth", o->depth, "Context already in the cache when a test starts (llama-bench's -d)")->default_val(0);
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->default_val(3);
   cmd->add_flag("--json", o->json, "Print JSON lines instead of a table");
@@ -73,17 +75,22 @@ Action add_bench(CLI::App& app) {
       std::vector<double> tps;
       for (int r = 0; r < o->reps + 1; ++r) {  // the first run warms caches and page mappings; not counted
         const std::vector<int32_t> toks = random_tokens(n);
-        LatentKVCache cache(c, n);
+        LatentKVCache cache(c, o->depth + n);
+        if (o->depth > 0) {  // the context the test starts from (not timed)
+          const std::vector<int32_t> ctx = random_tokens(o->depth);
+          m.forward(ctx.data(), o->depth, 0, cache, logits.data());
+        }
+        const int64_t p0 = o->depth;
         const auto t0 = clock::now();
         if (prompt) {
-          m.forward(toks.data(), n, 0, cache, logits.data());
+          m.forward(toks.data(), n, p0, cache, logits.data());
         } else {
-          for (int64_t i = 0; i < n; ++i) m.forward(&toks[size_t(i)], 1, i, cache, logits.data());
+          for (int64_t i = 0; i < n; ++i) m.forward(&toks[size_t(i)], 1, p0 + i, cache, logits.data());
         }
         const double s = std::chrono::duration<double>(clock::now() - t0).count();
         if (r > 0) tps.push_back(double(n) / s);
       }
-      report(std::string(name) + std::to_string(n), tps, "");
+      report(std::string(name) + std::to_string(n) + (o->depth > 0 ? " @ d" + std::to_string(o->depth) : ""), tps, "");
     };
     // Greedy generation of n tokens from the prompt, plain or speculative (decode time after the first token).
     std::vector<int32_t> gen_prompt;

@@ -1,5 +1,8 @@
 #include "model/mla.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -72,6 +75,9 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
 // = model.py attn_impl == "absorb". wkv_b viewed (H, nope + v, kv_lora_rank):
 //   q_lat[t,h] = sum_d q_nope[t,h,d] wkv_b[h,d,:];  scores over the cached latent and k_pe;
 //   ctx[t,h] = sum_s p_s latent_s;  o[t,h,d] = wkv_b[h, nope + d, :] . ctx[t,h]
+// Fused over heads: each thread takes a block of heads and walks the cached rows once for all of them (scores,
+// then the weighted sum), so a row (kv_lora_rank + rope floats) is read from memory once per block instead of
+// once per head — what matters at long contexts, where the latent cache outgrows the caches.
 void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, const std::vector<float>& q,
                    const MLARows& rows, float* o) {
   const int64_t N = rows.n, H = c.n_heads, nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim;
@@ -82,32 +88,42 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
   std::vector<float> q_lat(size_t(N * H * kvr), 0.0f), ctxv(size_t(N * H * kvr), 0.0f);
   int64_t work = 0;
   for (const auto& cr : cached) work += int64_t(cr.size()) + nope + dv;
-#pragma omp parallel if (work * H * kvr >= (int64_t(1) << 16))
+  const bool par = work * H * kvr >= (int64_t(1) << 16);
+  const int64_t blocks = par ? std::min<int64_t>(H, omp_get_max_threads()) : 1;
+#pragma omp parallel if (par)
   {
     std::vector<float> row(static_cast<size_t>(kvr)), p;
 #pragma omp for schedule(static)
-    for (int64_t h = 0; h < H; ++h) {
-      for (int64_t d = 0; d < nope; ++d) {
-        w.wkv_b.dequant_row(h * (nope + dv) + d, row.data());
-        for (int64_t t = 0; t < N; ++t)
-          ops::axpy(q[size_t((t * H + h) * qk + d)], row.data(), kvr, &q_lat[size_t((t * H + h) * kvr)]);
-      }
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t h0 = H * b / blocks, h1 = H * (b + 1) / blocks, hb = h1 - h0;
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t d = 0; d < nope; ++d) {
+          w.wkv_b.dequant_row(h * (nope + dv) + d, row.data());
+          for (int64_t t = 0; t < N; ++t)
+            ops::axpy(q[size_t((t * H + h) * qk + d)], row.data(), kvr, &q_lat[size_t((t * H + h) * kvr)]);
+        }
       for (int64_t t = 0; t < N; ++t) {
         const auto& cr = cached[size_t(t)];
         const int64_t S = int64_t(cr.size());
-        p.resize(size_t(S));
-        const float* ql = &q_lat[size_t((t * H + h) * kvr)];
-        const float* qpe = &q[size_t((t * H + h) * qk + nope)];
+        p.resize(size_t(hb * S));  // (heads of the block, S)
         for (int64_t s = 0; s < S; ++s)
-          p[size_t(s)] = (cpu::dot_f32(ql, cr[size_t(s)], kvr) + cpu::dot_f32(qpe, cr[size_t(s)] + kvr, rope)) * scale;
-        ops::softmax(p.data(), S);
-        float* ch = &ctxv[size_t((t * H + h) * kvr)];
-        for (int64_t s = 0; s < S; ++s) ops::axpy(p[size_t(s)], cr[size_t(s)], kvr, ch);
+          for (int64_t h = h0; h < h1; ++h) {
+            const float* ql = &q_lat[size_t((t * H + h) * kvr)];
+            const float* qpe = &q[size_t((t * H + h) * qk + nope)];
+            p[size_t((h - h0) * S + s)] =
+                (cpu::dot_f32(ql, cr[size_t(s)], kvr) + cpu::dot_f32(qpe, cr[size_t(s)] + kvr, rope)) * scale;
+          }
+        for (int64_t h = 0; h < hb; ++h) ops::softmax(&p[size_t(h * S)], S);
+        for (int64_t s = 0; s < S; ++s)
+          for (int64_t h = h0; h < h1; ++h)
+            ops::axpy(p[size_t((h - h0) * S + s)], cr[size_t(s)], kvr, &ctxv[size_t((t * H + h) * kvr)]);
       }
-      for (int64_t d = 0; d < dv; ++d) {
-        w.wkv_b.dequant_row(h * (nope + dv) + nope + d, row.data());
-        for (int64_t t = 0; t < N; ++t) o[(t * H + h) * dv + d] = cpu::dot_f32(row.data(), &ctxv[size_t((t * H + h) * kvr)], kvr);
-      }
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t d = 0; d < dv; ++d) {
+          w.wkv_b.dequant_row(h * (nope + dv) + nope + d, row.data());
+          for (int64_t t = 0; t < N; ++t)
+            o[(t * H + h) * dv + d] = cpu::dot_f32(row.data(), &ctxv[size_t((t * H + h) * kvr)], kvr);
+        }
     }
   }
 }
