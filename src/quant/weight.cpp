@@ -11,6 +11,7 @@
 #include "io/safetensors.h"
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/dot_quant.h"
+#include "kernels/cpu/gemm_bf16.h"
 #include "kernels/ops.h"
 #include "quant/quantize.h"
 
@@ -213,12 +214,28 @@ void ensure_single_threaded_blas() {
   (void)once;
 }
 
+// BF16 weights on a CPU with AVX512-BF16: the inputs are rounded to bf16 once, then each thread multiplies
+// panels of weight rows with all of them (decode and prefill alike; kernels/cpu/gemm_bf16.h).
+void linear_bf16_avx512(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y, bool par) {
+  const int64_t n = r1 - r0, panel = T < kGemmMinRows ? 16 : 64;  // small panels balance the threads in decode
+  std::vector<uint16_t> xb(static_cast<size_t>(T * w.cols));      // (T, cols)
+  cpu::to_bf16_avx512(x, T * w.cols, xb.data());
+  const uint16_t* W = reinterpret_cast<const uint16_t*>(w.data);
+  const int64_t nb = (n + panel - 1) / panel;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t rb = r0 + b * panel, m = std::min(panel, r1 - rb);
+    cpu::gemm_bf16_avx512(W + rb * w.cols, w.cols, m, xb.data(), w.cols, T, w.cols, y + (rb - r0), n);
+  }
+}
+
 }  // namespace
 
 void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y) {
   const int64_t n = r1 - r0;
   // Threads only pay off for enough work: a barrier costs microseconds, and far more when the other core is busy.
   const bool par = n * w.cols * std::max<int64_t>(T, 1) >= (int64_t(1) << 16);
+  if (w.dtype == DType::BF16 && cpu::avx512_bf16_enabled()) return linear_bf16_avx512(w, r0, r1, x, T, y, par);
   if (T < kGemmMinRows && is_block_quant(w.dtype)) {  // int8 activations once, then integer dot products
     const int64_t nb = qblocks_per_row(w.cols);
     std::vector<BlockQ8X> xq(static_cast<size_t>(T * nb));  // (T, blocks)

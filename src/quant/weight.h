@@ -48,7 +48,8 @@ Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, 
 // y (T, rows) = x (T, cols) @ W^T. Reads every weight row once for all T inputs. Multithreaded (OpenMP).
 // Few rows of x (decode): per-row dot kernels on the stored format (for Q8/Q4: x is quantized to int8 blocks
 // once, then integer dot products). Many (prefill): blocks of rows are dequantized to f32 and multiplied with
-// OpenBLAS sgemm.
+// OpenBLAS sgemm. BF16 weights on a CPU with AVX512-BF16 (cpu::avx512_bf16_enabled()): x is rounded to bf16
+// once and every T takes the bf16 GEMM kernels (vdpbf16ps, f32 accumulation), as llama.cpp does.
 void linear(const Weight& w, const float* x, int64_t T, float* y);
 
 // The same, computing only output rows [r0, r1) into y (T, r1 - r0).

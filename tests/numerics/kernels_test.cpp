@@ -7,6 +7,7 @@
 
 #include "core/dtype.h"
 #include "core/rng.h"
+#include "kernels/cpu/gemm_bf16.h"
 #include "kernels/ops.h"
 #include "quant/weight.h"
 
@@ -71,15 +72,20 @@ TEST_P(DotKernels, MatchReferenceWithinReorderingBound) {
 }
 
 TEST_P(DotKernels, LinearPathsAgree) {
-  // Decode (per-row dot kernels) and prefill (dequantize + sgemm) paths against the plain definition.
+  // Decode (per-row dot kernels) and prefill (dequantize + sgemm) paths against the plain definition. BF16
+  // weights on an AVX512-BF16 CPU multiply bf16-rounded activations (kernels/cpu/gemm_bf16.h): the definition
+  // is then taken on those.
   Rng rng(5);
   Buffers b;
   const int64_t rows = 200, cols = 300;
   const Weight w = make(GetParam(), rows, cols, b, rng);
-  for (int64_t T : {1, 3, 4, 9}) {
+  const bool bf16_x = GetParam() == DType::BF16 && cpu::avx512_bf16_enabled();
+  for (int64_t T : {1, 3, 4, 9, 40}) {
     std::vector<float> x(size_t(T * cols)), y(size_t(T * rows)), row(static_cast<size_t>(cols));
     for (auto& v : x) v = rng.symmetric(1.0f);
     linear(w, x.data(), T, y.data());
+    if (bf16_x)
+      for (auto& v : x) v = bf16_to_f32(f32_to_bf16(v));
     for (int64_t r = 0; r < rows; r += 37) {
       w.dequant_row(r, row.data());
       for (int64_t t = 0; t < T; ++t) {
