@@ -98,9 +98,9 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
       const int64_t h0 = H * b / blocks, h1 = H * (b + 1) / blocks, hb = h1 - h0;
       for (int64_t h = h0; h < h1; ++h)
         for (int64_t d = 0; d < nope; ++d) {
-          w.wkv_b.dequant_row(h * (nope + dv) + d, row.data());
+          const float* wr = w.wkv_b.row_f32(h * (nope + dv) + d, row.data());
           for (int64_t t = 0; t < N; ++t)
-            ops::axpy(q[size_t((t * H + h) * qk + d)], row.data(), kvr, &q_lat[size_t((t * H + h) * kvr)]);
+            ops::axpy(q[size_t((t * H + h) * qk + d)], wr, kvr, &q_lat[size_t((t * H + h) * kvr)]);
         }
       for (int64_t t = 0; t < N; ++t) {
         const auto& cr = cached[size_t(t)];
@@ -120,9 +120,9 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
       }
       for (int64_t h = h0; h < h1; ++h)
         for (int64_t d = 0; d < dv; ++d) {
-          w.wkv_b.dequant_row(h * (nope + dv) + nope + d, row.data());
+          const float* wr = w.wkv_b.row_f32(h * (nope + dv) + nope + d, row.data());
           for (int64_t t = 0; t < N; ++t)
-            o[(t * H + h) * dv + d] = cpu::dot_f32(row.data(), &ctxv[size_t((t * H + h) * kvr)], kvr);
+            o[(t * H + h) * dv + d] = cpu::dot_f32(wr, &ctxv[size_t((t * H + h) * kvr)], kvr);
         }
     }
   }

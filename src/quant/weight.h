@@ -29,6 +29,12 @@ struct Weight {
   bool empty() const { return data == nullptr; }
   // Writes row r of W, dequantized to f32, into out[cols]. (The readable twin of dot_row.)
   void dequant_row(int64_t r, float* out) const;
+  // Row r as f32: a pointer into the weight itself when it is stored as F32, else dequantized into buf[cols].
+  const float* row_f32(int64_t r, float* buf) const {
+    if (dtype == DType::F32) return reinterpret_cast<const float*>(data) + r * cols;
+    dequant_row(r, buf);
+    return buf;
+  }
   // Row r of W dotted with x[cols], straight from the stored format (AVX2 kernels in kernels/cpu). Q8/Q4
   // quantize x to int8 blocks first (linear() does that once per input row instead of once per weight row).
   float dot_row(int64_t r, const float* x) const;
