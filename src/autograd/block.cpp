@@ -30,12 +30,13 @@ void block_forward(const ModelConfig& c, const RopeTable<T>& rope, const BlockPa
 
 template <class T>
 void block_backward(const ModelConfig& c, const RopeTable<T>& rope, const BlockParams<T>& p, const BlockParams<T>& g,
-                    const BlockActs<T>& a, const T* h, int64_t B, int64_t S, const T* dout, T* dh) {
+                    const BlockActs<T>& a, const T* h, int64_t B, int64_t S, const T* dout, T* dh,
+                    const T* dscores) {
   const prof::Scope ps("block bwd");
   const int64_t N = B * S, D = c.dim;
   std::vector<T> dh2(dout, dout + N * D);  // (B, S, dim): the residual path, then + the ffn branch
   std::vector<T> dx(size_t(N * D), T(0));  // (B, S, dim) gradient of a norm output
-  if (p.is_moe) moe_backward(c, p.moe, g.moe, a.moe, a.x2.data(), N, dout, dx.data());
+  if (p.is_moe) moe_backward(c, p.moe, g.moe, a.moe, a.x2.data(), N, dout, dx.data(), dscores);
   else mlp_backward(p.mlp, g.mlp, a.mlp, a.x2.data(), N, D, dout, dx.data());
   rmsnorm_backward(dh2.data(), g.ffn_norm, dx.data(), a.h2.data(), p.ffn_norm, a.rstd2.data(), N, D);
   for (int64_t i = 0; i < N * D; ++i) dh[i] += dh2[size_t(i)];
@@ -49,7 +50,7 @@ void block_backward(const ModelConfig& c, const RopeTable<T>& rope, const BlockP
                                  const T*, int64_t, int64_t);                                                   \
   template void block_backward<T>(const ModelConfig&, const RopeTable<T>&, const BlockParams<T>&,               \
                                   const BlockParams<T>&, const BlockActs<T>&, const T*, int64_t, int64_t,       \
-                                  const T*, T*);
+                                  const T*, T*, const T*);
 R1_INSTANTIATE(float)
 R1_INSTANTIATE(double)
 #undef R1_INSTANTIATE

@@ -44,9 +44,11 @@ template <class T>
 void block_forward(const ModelConfig& c, const RopeTable<T>& rope, const BlockParams<T>& p, BlockActs<T>& acts,
                    const T* h, int64_t B, int64_t S);
 
-// dh (B, S, dim) += dL/dh, grads += dL/dparams, given dout (B, S, dim) = dL/d(acts.out).
+// dh (B, S, dim) += dL/dh, grads += dL/dparams, given dout (B, S, dim) = dL/d(acts.out) and, for a MoE block,
+// dscores (B, S, n_routed_experts) = dL/d(acts.moe.scores) from the sequence-wise balance loss, or null.
 template <class T>
 void block_backward(const ModelConfig& c, const RopeTable<T>& rope, const BlockParams<T>& p, const BlockParams<T>& grads,
-                    const BlockActs<T>& acts, const T* h, int64_t B, int64_t S, const T* dout, T* dh);
+                    const BlockActs<T>& acts, const T* h, int64_t B, int64_t S, const T* dout, T* dh,
+                    const T* dscores = nullptr);
 
 }  // namespace r1::ag

@@ -6,6 +6,7 @@
 #include "autograd/embedding.h"
 #include "autograd/linear.h"
 #include "autograd/loss.h"
+#include "autograd/moe_balance.h"
 #include "autograd/norm.h"
 #include "autograd/prof.h"
 #include "core/error.h"
@@ -74,7 +75,7 @@ ModelParams<T> bind_params(ParamSet<T>& ps, bool grads) {
 
 template <class T>
 ModelLoss model_forward(const ModelConfig& c, const ModelParams<T>& p, ModelActs<T>& a, const int32_t* tokens,
-                        const int32_t* targets, int64_t B, int64_t S, double mtp_weight) {
+                        const int32_t* targets, int64_t B, int64_t S, double mtp_weight, double seq_aux_alpha) {
   require(B > 0 && S > 0, "model_forward: empty batch");
   require(int64_t(p.layers.size()) == c.n_layers, "model_forward: params bound for another config");
   const int64_t N = B * S, D = c.dim, V = c.vocab_size;
@@ -110,6 +111,11 @@ ModelLoss model_forward(const ModelConfig& c, const ModelParams<T>& p, ModelActs
     for (int64_t n = 0; n < N; ++n)
       if (targets[n] != kIgnoreIndex) loss.main -= double(a.row_weights[size_t(n)]) * double(a.target_logp[size_t(n)]);
   }
+  for (int64_t i = 0; i < c.n_layers; ++i)  // the sequence-wise balance loss of the main model's MoE layers
+    if (p.layers[size_t(i)].is_moe) {
+      const MoEActs<T>& m = a.layers[size_t(i)].moe;
+      loss.seq_aux += seq_balance_forward(c, m.scores.data(), m.idx.data(), B, S);
+    }
 
   // MTP depths, each over the positions whose token t_{i+k} is still inside the input.
   const int64_t depths = std::min<int64_t>(int64_t(p.mtp.size()), S - 1);
@@ -141,13 +147,13 @@ ModelLoss model_forward(const ModelConfig& c, const ModelParams<T>& p, ModelActs
     prev = a.mtp[size_t(j)].out.data();
   }
   if (depths > 0) loss.mtp /= double(depths);
-  loss.total = loss.main + mtp_weight * loss.mtp;
+  loss.total = loss.main + mtp_weight * loss.mtp + seq_aux_alpha * loss.seq_aux;
   return loss;
 }
 
 template <class T>
 void model_backward(const ModelConfig& c, const ModelParams<T>& p, const ModelParams<T>& g, const ModelActs<T>& a,
-                    double mtp_weight) {
+                    double mtp_weight, double seq_aux_alpha) {
   require(!a.targets.empty(), "model_backward: the forward ran without targets");
   const int64_t B = a.B, S = a.S, N = B * S, D = c.dim, V = c.vocab_size;
   const int64_t depths = int64_t(a.mtp.size());
@@ -180,14 +186,21 @@ void model_backward(const ModelConfig& c, const ModelParams<T>& p, const ModelPa
   else weighted_cross_entropy_backward(dlogits.data(), a.probs.data(), a.targets.data(), a.row_weights.data(), N, V);
   linear_backward(dhf.data(), g.head, (T*)nullptr, dlogits.data(), a.hf.data(), p.head, N, D, V);
   std::vector<T> dh(size_t(N * D), T(0)), dprev(size_t(N * D));  // (B, S, dim)
+  std::vector<T> dscores;  // (B, S, n_routed_experts) d seq_aux_alpha * seq_aux / d scores of one MoE layer
   const T* hlast = c.n_layers > 0 ? a.layers.back().out.data() : a.h0.data();
   rmsnorm_backward(dh.data(), g.norm, dhf.data(), hlast, p.norm, a.rstd_f.data(), N, D);
   ph.reset();
   for (int64_t i = c.n_layers - 1; i >= 0; --i) {
     const T* hin = i > 0 ? a.layers[size_t(i - 1)].out.data() : a.h0.data();
     std::fill(dprev.begin(), dprev.end(), T(0));
+    const bool aux = seq_aux_alpha != 0.0 && p.layers[size_t(i)].is_moe;
+    if (aux) {
+      const MoEActs<T>& m = a.layers[size_t(i)].moe;
+      dscores.assign(m.scores.size(), T(0));
+      seq_balance_backward(c, dscores.data(), m.scores.data(), m.idx.data(), B, S, seq_aux_alpha);
+    }
     block_backward(c, a.rope, p.layers[size_t(i)], g.layers[size_t(i)], a.layers[size_t(i)], hin, B, S, dh.data(),
-                   dprev.data());
+                   dprev.data(), aux ? dscores.data() : nullptr);
     dh.swap(dprev);
   }
   embedding_backward(g.embed, dh.data(), a.tokens.data(), N, D);
@@ -196,9 +209,9 @@ void model_backward(const ModelConfig& c, const ModelParams<T>& p, const ModelPa
 #define R1_INSTANTIATE(T)                                                                                         \
   template ModelParams<T> bind_params<T>(ParamSet<T>&, bool);                                                     \
   template ModelLoss model_forward<T>(const ModelConfig&, const ModelParams<T>&, ModelActs<T>&, const int32_t*,   \
-                                      const int32_t*, int64_t, int64_t, double);                                  \
+                                      const int32_t*, int64_t, int64_t, double, double);                          \
   template void model_backward<T>(const ModelConfig&, const ModelParams<T>&, const ModelParams<T>&,               \
-                                  const ModelActs<T>&, double);
+                                  const ModelActs<T>&, double, double);
 R1_INSTANTIATE(float)
 R1_INSTANTIATE(double)
 #undef R1_INSTANTIATE

@@ -2,6 +2,9 @@
 // modules of DeepSeek-V3 §2.2), as forward / backward over a ParamSet:
 //   h = Emb(tokens);  h = Block_i(h) for each layer;  hf = norm(h);  logits = head(hf)
 //   loss = CE(logits, targets) + mtp_weight * mean_k CE(MTP_k logits, targets shifted by k)
+//          + seq_aux_alpha * mean_b sum_l sum_i f_i P_i
+// the last term being DeepSeek-V3's sequence-wise balance loss (autograd/moe_balance.h) of each sequence b, summed
+// over the main model's MoE layers l (the MTP modules' blocks are not balanced) and averaged over the batch.
 // MTP depth k (1-based) runs over the S - k positions whose token t_{i+k} is in the input: its input is
 // h^{k-1} (h^0 = hf) at positions 0..S-k-1 and Emb(tokens[i + k]); it predicts targets[i + k].
 #pragma once
@@ -59,20 +62,22 @@ struct ModelActs {
 struct ModelLoss {
   double main = 0.0;   // mean next-token cross-entropy
   double mtp = 0.0;    // mean over MTP depths of their mean cross-entropy (0 without MTP)
-  double total = 0.0;  // main + mtp_weight * mtp
+  double seq_aux = 0.0;  // mean over sequences of sum over the main model's MoE layers of sum_i f_i P_i (without
+                         // alpha; computed whatever alpha is: 1 per layer when perfectly balanced, 0 if no MoE)
+  double total = 0.0;  // main + mtp_weight * mtp + seq_aux_alpha * seq_aux
 };
 
 // tokens, targets (B, S); targets may be null (then only acts.logits is computed and no loss). Target ids
 // equal to kIgnoreIndex (autograd/loss.h) are skipped. MTP runs when targets are given and the params hold
-// MTP modules.
+// MTP modules. Each row of (B, S) is one sequence of the balance loss.
 template <class T>
 ModelLoss model_forward(const ModelConfig& c, const ModelParams<T>& p, ModelActs<T>& acts, const int32_t* tokens,
-                        const int32_t* targets, int64_t B, int64_t S, double mtp_weight);
+                        const int32_t* targets, int64_t B, int64_t S, double mtp_weight, double seq_aux_alpha = 0.0);
 
 // Accumulates d total / d params into grads (bound with bind_params(ps, true)); call after model_forward
-// with targets, with the same mtp_weight.
+// with targets, with the same mtp_weight and seq_aux_alpha.
 template <class T>
 void model_backward(const ModelConfig& c, const ModelParams<T>& p, const ModelParams<T>& grads,
-                    const ModelActs<T>& acts, double mtp_weight);
+                    const ModelActs<T>& acts, double mtp_weight, double seq_aux_alpha = 0.0);
 
 }  // namespace r1::ag

@@ -86,7 +86,7 @@ void moe_gate_forward(const ModelConfig& c, const T* logits, const T* bias, int6
 
 template <class T>
 void moe_gate_backward(const ModelConfig& c, T* dlogits, const T* dweight, const T* scores, const int32_t* idx,
-                       int64_t N) {
+                       int64_t N, const T* dscores) {
   const int64_t E = c.n_routed_experts, K = c.n_activated_experts;
   const T rs = T(c.route_scale);
   std::vector<T> ds(static_cast<size_t>(E));
@@ -94,7 +94,8 @@ void moe_gate_backward(const ModelConfig& c, T* dlogits, const T* dweight, const
     const T* s = scores + n * E;
     const int32_t* ix = idx + n * K;
     const T* dw = dweight + n * K;
-    std::fill(ds.begin(), ds.end(), T(0));
+    if (dscores) std::copy(dscores + n * E, dscores + (n + 1) * E, ds.begin());
+    else std::fill(ds.begin(), ds.end(), T(0));
     if (c.norm_topk_prob) {  // w_k = rs * s_k / Z, Z = sum_j s_j  ->  ds_k = rs / Z * (dw_k - sum_j dw_j s_j / Z)
       T Z = 0, dot = 0;
       for (int64_t k = 0; k < K; ++k) {
@@ -168,7 +169,7 @@ void moe_forward(const ModelConfig& c, const MoEParams<T>& p, MoEActs<T>& a, con
 
 template <class T>
 void moe_backward(const ModelConfig& c, const MoEParams<T>& p, const MoEParams<T>& g, const MoEActs<T>& a, const T* x,
-                  int64_t N, const T* dout, T* dx) {
+                  int64_t N, const T* dout, T* dx, const T* dscores) {
   const prof::Scope ps("moe bwd");
   const int64_t E = c.n_routed_experts, K = c.n_activated_experts, D = c.dim;
   if (p.shared.w1) {
@@ -206,16 +207,17 @@ void moe_backward(const ModelConfig& c, const MoEParams<T>& p, const MoEParams<T
   }
   pe.reset();
   std::vector<T> dlogits(size_t(N * E), T(0));  // (N, n_routed_experts)
-  moe_gate_backward(c, dlogits.data(), dweight.data(), a.scores.data(), a.idx.data(), N);
+  moe_gate_backward(c, dlogits.data(), dweight.data(), a.scores.data(), a.idx.data(), N, dscores);
   linear_backward(dx, g.gate, (T*)nullptr, dlogits.data(), x, p.gate, N, D, E);
 }
 
 #define R1_INSTANTIATE(T)                                                                                          \
   template void moe_gate_forward<T>(const ModelConfig&, const T*, const T*, int64_t, T*, int32_t*, T*);            \
-  template void moe_gate_backward<T>(const ModelConfig&, T*, const T*, const T*, const int32_t*, int64_t);         \
+  template void moe_gate_backward<T>(const ModelConfig&, T*, const T*, const T*, const int32_t*, int64_t,        \
+                                     const T*);                                                                   \
   template void moe_forward<T>(const ModelConfig&, const MoEParams<T>&, MoEActs<T>&, const T*, int64_t, T*);       \
   template void moe_backward<T>(const ModelConfig&, const MoEParams<T>&, const MoEParams<T>&, const MoEActs<T>&,   \
-                                const T*, int64_t, const T*, T*);
+                                const T*, int64_t, const T*, T*, const T*);
 R1_INSTANTIATE(float)
 R1_INSTANTIATE(double)
 #undef R1_INSTANTIATE

@@ -21,10 +21,12 @@ template <class T>
 void moe_gate_forward(const ModelConfig& c, const T* logits, const T* bias, int64_t N, T* scores, int32_t* idx,
                       T* weight);
 
-// dlogits (N, E) += dL/dlogits given dweight (N, K) = dL/dweight, through the chosen experts' scores.
+// dlogits (N, E) += dL/dlogits given dweight (N, K) = dL/dweight, through the chosen experts' scores, plus
+// dscores (N, E) = a gradient on all the scores from outside the routing (the sequence-wise balance loss,
+// autograd/moe_balance.h), or null.
 template <class T>
 void moe_gate_backward(const ModelConfig& c, T* dlogits, const T* dweight, const T* scores, const int32_t* idx,
-                       int64_t N);
+                       int64_t N, const T* dscores = nullptr);
 
 // MoE weights or their gradients (non-owning pointers into a ParamSet).
 template <class T>
@@ -54,9 +56,10 @@ struct MoEActs {
 template <class T>
 void moe_forward(const ModelConfig& c, const MoEParams<T>& p, MoEActs<T>& acts, const T* x, int64_t N, T* out);
 
-// dx (N, dim) += dL/dx (may be null), grads += dL/dparams, given dout (N, dim).
+// dx (N, dim) += dL/dx (may be null), grads += dL/dparams, given dout (N, dim) and dscores (N, E) = dL/d
+// acts.scores from a loss on the router scores (the sequence-wise balance loss), or null.
 template <class T>
 void moe_backward(const ModelConfig& c, const MoEParams<T>& p, const MoEParams<T>& grads, const MoEActs<T>& acts,
-                  const T* x, int64_t N, const T* dout, T* dx);
+                  const T* x, int64_t N, const T* dout, T* dx, const T* dscores = nullptr);
 
 }  // namespace r1::ag

@@ -28,7 +28,7 @@ Action add_train(CLI::App& app) {
   cmd->add_option("--clip", o->clip, "Clip the global gradient norm to this (0: off)")->default_val(o->clip);
   cmd->add_option("--mtp-weight", o->mtp_weight, "Weight lambda of the multi-token-prediction loss")->default_val(o->mtp_weight);
   cmd->add_option("--bias-gamma", o->bias_gamma, "Auxiliary-loss-free balancing speed gamma (0: off)")->default_val(o->bias_gamma);
-  cmd->add_option("--seq-aux-alpha", o->seq_aux_alpha, "Sequence-wise balance loss weight (not implemented; must be 0)")
+  cmd->add_option("--seq-aux-alpha", o->seq_aux_alpha, "Weight alpha of DeepSeek-V3's sequence-wise balance loss (0: off; V3 used 1e-4)")
       ->default_val(o->seq_aux_alpha);
   cmd->add_option("--seed", o->seed, "Seed of the initialisation and of the data order")->default_val(o->seed);
   cmd->add_option("--save-every", o->save_every, "Save a checkpoint every N steps (0: at the end)")->default_val(o->save_every);

@@ -62,7 +62,7 @@ json fixed_options(const TrainOptions& o) {
   return {{"data", fs::absolute(o.data).string()}, {"batch", o.batch}, {"seq", o.seq}, {"accum", o.accum},
           {"seed", o.seed}, {"lr", o.lr}, {"min_lr", o.min_lr}, {"warmup", o.warmup}, {"steps", o.steps},
           {"weight_decay", o.weight_decay}, {"clip", o.clip}, {"beta1", o.beta1}, {"beta2", o.beta2},
-          {"mtp_weight", o.mtp_weight}, {"bias_gamma", o.bias_gamma}};
+          {"mtp_weight", o.mtp_weight}, {"bias_gamma", o.bias_gamma}, {"seq_aux_alpha", o.seq_aux_alpha}};
 }
 
 std::string model_config_json(const TrainOptions& o, int64_t data_vocab) {
@@ -127,8 +127,7 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
   require(o.steps > 0 && o.batch > 0 && o.seq > 1 && o.accum > 0, "--steps, --batch, --accum must be positive and --seq > 1");
   require(o.lr > 0 && o.clip >= 0 && o.weight_decay >= 0, "--lr must be positive, --clip and --weight-decay not negative");
   require(o.save_dtype == "f32" || o.save_dtype == "bf16", "--save-dtype must be f32 or bf16");
-  if (o.seq_aux_alpha > 0)
-    throw Error("--seq-aux-alpha > 0: the sequence-wise balance loss is not implemented yet (use --bias-gamma)");
+  require(o.seq_aux_alpha >= 0, "--seq-aux-alpha must not be negative");
   TrainOptions opt = o;
   if (opt.min_lr < 0) opt.min_lr = opt.lr / 10;
   if (opt.warmup < 0) opt.warmup = opt.steps / 20;
@@ -149,8 +148,10 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
   int64_t start = 0;
   double tokens_before = 0, seconds_before = 0;
   if (resuming) {
-    const json st = load_training_checkpoint(opt.out, ps, adam);
+    json st = load_training_checkpoint(opt.out, ps, adam);
     const json want = fixed_options(opt);
+    if (st.contains("options") && !st["options"].contains("seq_aux_alpha"))  // saved before the option existed
+      st["options"]["seq_aux_alpha"] = 0.0;
     for (const auto& [k, v] : want.items())
       if (!st.contains("options") || st["options"][k] != v)
         throw Error(opt.out + ": --resume with a different " + k + " (" + v.dump() + ", checkpoint has " +
@@ -218,25 +219,26 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
     const ag::prof::Scope prof_step("train step");
     ps.zero_grad();
     std::vector<int64_t> load(moe_layers.size() * size_t(E), 0);  // (moe layer, expert) tokens routed
-    double sums[3] = {0, 0, 0};                                      // main, mtp, total loss
+    double sums[4] = {0, 0, 0, 0};                                   // main, mtp, seq_aux, total loss
     for (int64_t a = 0; a < opt.accum; ++a) {
       const Batch b = loader.get(step * opt.accum + a);
       const ag::ModelLoss L = [&] {
         const ag::prof::Scope p("model_forward");
-        return ag::model_forward(c, P, acts, b.tokens.data(), b.targets.data(), b.B, b.S, opt.mtp_weight);
+        return ag::model_forward(c, P, acts, b.tokens.data(), b.targets.data(), b.B, b.S, opt.mtp_weight,
+                                 opt.seq_aux_alpha);
       }();
       {
         const ag::prof::Scope p("model_backward");
-        ag::model_backward(c, P, G, acts, opt.mtp_weight);
+        ag::model_backward(c, P, G, acts, opt.mtp_weight, opt.seq_aux_alpha);
       }
-      sums[0] += L.main, sums[1] += L.mtp, sums[2] += L.total;
+      sums[0] += L.main, sums[1] += L.mtp, sums[2] += L.seq_aux, sums[3] += L.total;
       add_expert_load(c, acts, load.data());
     }
     if (opt.accum > 1)
       for (float& g : ps.grads()) g *= 1.0f / float(opt.accum);
     dist.mean(ps.grads().data(), ps.numel());
     dist.sum(load.data(), int64_t(load.size()));
-    dist.sum(sums, 3);
+    dist.sum(sums, 4);
     for (double& s : sums) s /= double(opt.accum * dist.world());
     const double gnorm = [&] {
       const ag::prof::Scope p("clip_grad_norm");
@@ -257,12 +259,13 @@ TrainResult run_training(const TrainOptions& o, const Dist& dist) {
     tokens += step_tokens;
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
     const double elapsed = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    json line = {{"step", step}, {"loss", sums[2]}, {"loss_main", sums[0]}, {"loss_mtp", sums[1]}, {"lr", lr},
+    json line = {{"step", step}, {"loss", sums[3]}, {"loss_main", sums[0]}, {"loss_mtp", sums[1]},
+                 {"loss_seq_aux", sums[2]}, {"lr", lr},
                  {"grad_norm", gnorm}, {"tokens", tokens}, {"tokens_per_s", step_tokens / dt},
                  {"load_max_over_mean", imbalance}, {"seconds", elapsed}};
     log.push_back(line);
-    if (step == start) res.first_loss = sums[2];
-    res.last_loss = sums[2];
+    if (step == start) res.first_loss = sums[3];
+    res.last_loss = sums[3];
     if (dist.root() && opt.progress) {
       const int64_t done = step + 1 - start, left = opt.steps - step - 1;
       const double rate = (elapsed - seconds_before) / double(done);

@@ -1,8 +1,9 @@
 // The training loop behind `r1 train`: a DeepSeek-architecture model (MLA, DeepSeekMoE, MTP) trained from
 // scratch or from a checkpoint on a token file, with AdamW (f32 master weights), warmup + cosine LR, gradient
 // clipping and accumulation, auxiliary-loss-free expert balancing (DeepSeek-V3 §2.1.2: the router bias of an
-// overloaded expert goes down by gamma, of an underloaded one up, used only for selection), the MTP loss
-// (weight lambda), data parallelism over MPI, atomic checkpoints and bit-exact resume.
+// overloaded expert goes down by gamma, of an underloaded one up, used only for selection), optionally the
+// complementary sequence-wise balance loss (§2.1.2, weight alpha), the MTP loss (weight lambda), data
+// parallelism over MPI, atomic checkpoints and bit-exact resume.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,7 @@ struct TrainOptions {
   double weight_decay = 0.1, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   double mtp_weight = 0.3;          // lambda of DeepSeek-V3's MTP loss
   double bias_gamma = 0.001;        // balancing speed gamma (0: off)
-  double seq_aux_alpha = 0.0;       // sequence-wise balance loss (not implemented: > 0 is an error)
+  double seq_aux_alpha = 0.0;       // alpha of the sequence-wise balance loss (DeepSeek-V3 eq. 17-20; 0: off)
   uint64_t seed = 0;
   int64_t save_every = 0;           // 0: only at the end
   std::string save_dtype = "f32";   // f32 (resumable) | bf16 (smaller, for serving)

@@ -1,6 +1,7 @@
 // `r1 corpus` + `r1 train` end to end: the loss and the MTP loss fall, auxiliary-loss-free balancing evens the
-// expert load, a resumed run is bit-identical to an uninterrupted one, the result runs in `r1 generate`, MPI
-// data parallelism equals one process with the doubled batch, and bad inputs are refused clearly.
+// expert load, the sequence-wise balance loss evens each sequence's routing, a resumed run is bit-identical to
+// an uninterrupted one, the result runs in `r1 generate`, MPI data parallelism equals one process with the
+// doubled batch, and bad inputs are refused clearly.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -74,6 +75,26 @@ TEST_F(Train, BiasBalancingEvensTheExpertLoad) {
   EXPECT_LT(on, bound) << "gamma = 0.01 spreads the load";
 }
 
+// DeepSeek-V3's sequence-wise balance loss alone (no bias rule): each sequence's routing gets more even than
+// without it. loss_seq_aux = mean over sequences of sum over the 2 MoE layers of sum_i f_i P_i (2 when every
+// sequence spreads its tokens and score mass evenly, up to 2 N_r / K_r = 8 when it uses only K_r experts).
+TEST_F(Train, SeqAuxLossEvensEachSequencesRouting) {
+  const int64_t steps = 40;
+  ASSERT_EQ(train("a0", "--steps 40 --bias-gamma 0").exit_code, 0);
+  const auto r = train("a1", "--steps 40 --bias-gamma 0 --seq-aux-alpha 0.1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto l0 = log("a0"), l1 = log("a1");
+  ASSERT_EQ(l1.size(), size_t(steps));
+  EXPECT_EQ(l0[0]["loss_seq_aux"], l1[0]["loss_seq_aux"]) << "same start, same batch: same routing";
+  for (const json& j : l1)
+    EXPECT_NEAR(j["loss"].get<double>(),
+                j["loss_main"].get<double>() + 0.3 * j["loss_mtp"].get<double>() + 0.1 * j["loss_seq_aux"].get<double>(),
+                1e-6 * j["loss"].get<double>());
+  const double off = mean_of(l0, "loss_seq_aux", steps - 10, steps), on = mean_of(l1, "loss_seq_aux", steps - 10, steps);
+  std::printf("loss_seq_aux over the last 10 of %lld steps: alpha 0: %.3f, alpha 0.1: %.3f\n", (long long)steps, off, on);
+  EXPECT_LT(on - 2.0, 0.5 * (off - 2.0)) << "alpha > 0 should at least halve the excess over perfect balance";
+}
+
 TEST_F(Train, ResumeIsBitExact) {
   ASSERT_EQ(train("full", "--steps 16").exit_code, 0);
   ASSERT_EQ(train("part", "--steps 16 --stop-after 7").exit_code, 0);
@@ -127,11 +148,12 @@ TEST_F(Train, BadInputsAreNamed) {
   r = train("s", "--steps 4 --resume");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("a save was interrupted"), std::string::npos) << r.err;
-  // Unknown config, unimplemented option.
+  // Unknown config, a negative balance-loss weight.
   r = test::run_r1("train --config nope --data " + data() + "/train.tok --out " + dir_.path() + "/y");
   EXPECT_NE(r.err.find("unknown config name 'nope'"), std::string::npos) << r.err;
-  r = train("z", "--steps 2 --seq-aux-alpha 0.01");
-  EXPECT_NE(r.err.find("not implemented"), std::string::npos) << r.err;
+  r = train("z", "--steps 2 --seq-aux-alpha=-0.01");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--seq-aux-alpha must not be negative"), std::string::npos) << r.err;
 }
 
 // mpirun -np 2 with batch 4 per rank = one process with batch 8 (the same global batch of the same rows).

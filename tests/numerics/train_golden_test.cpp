@@ -1,7 +1,8 @@
 // Training against golden files written by the independent PyTorch reference (tools/reference/train_ref.py,
 // float64; regenerate with tools/reference/make_train_golden.sh): the loss parts and every parameter
 // tensor's gradient at step 0, then 10 steps of the real trainer pieces (train::AdamW, LrSchedule,
-// clip_grad_norm, the auxiliary-loss-free bias rule) on the same batch.
+// clip_grad_norm, the auxiliary-loss-free bias rule) on the same batch. Two cases: train_tiny.json without and
+// train_tiny_seqaux.json with DeepSeek-V3's sequence-wise balance loss (alpha > 0, its value checked too).
 //
 // Tolerances (r1 computes in f32, the reference in f64, so the difference is r1's f32 rounding):
 // - Losses: |Δ| ≤ 1e-4 · |ref| (the bound).
@@ -33,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <regex>
 
 #include "autograd/model.h"
@@ -54,9 +56,12 @@ struct Case {
   std::string golden;  // file in tests/golden
   InitOptions init;    // without .out; same as make_train_golden.sh
 };
+void PrintTo(const Case& c, std::ostream* os) { *os << c.golden; }
 
-// make_train_golden.sh: r1 init --config train-tiny --dtype f32 --seed 7
-Case train_tiny() { return {"train_tiny.json", InitOptions{"train-tiny", "", 7, false, 1, "f32"}}; }
+// make_train_golden.sh: r1 init --config train-tiny --dtype f32 --seed 7, then the reference with and without
+// --seq-aux-alpha.
+const Case kCases[] = {{"train_tiny.json", InitOptions{"train-tiny", "", 7, false, 1, "f32"}},
+                       {"train_tiny_seqaux.json", InitOptions{"train-tiny", "", 7, false, 1, "f32"}}};
 
 // "model.layers.4.mlp.experts.3.up_proj.weight" -> "mtp:mlp.experts.*.up_proj.weight" (layer 4 >= n_layers)
 std::string tensor_class(const std::string& name, int64_t n_layers) {
@@ -67,10 +72,10 @@ std::string tensor_class(const std::string& name, int64_t n_layers) {
   return std::regex_replace(cls, expert, "experts.*.");
 }
 
-class TrainGolden : public ::testing::Test {
+class TrainGolden : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
-    c_ = train_tiny();
+    c_ = GetParam();
     g_ = json::parse(test::read_text(std::string(R1_GOLDEN_DIR) + "/" + c_.golden));
     InitOptions o = c_.init;
     o.out = dir_.path();
@@ -86,6 +91,7 @@ class TrainGolden : public ::testing::Test {
     ASSERT_EQ(int64_t(tokens_.size()), B_ * S_);
     ASSERT_EQ(int64_t(targets_.size()), B_ * S_);
     mtp_weight_ = g_["mtp_weight"].get<double>();
+    seq_aux_alpha_ = g_.value("seq_aux_alpha", 0.0);
   }
 
   test::TempDir dir_;
@@ -95,17 +101,18 @@ class TrainGolden : public ::testing::Test {
   std::unique_ptr<ag::ParamSet<float>> ps_;
   int64_t B_ = 0, S_ = 0;
   std::vector<int32_t> tokens_, targets_;
-  double mtp_weight_ = 0;
+  double mtp_weight_ = 0, seq_aux_alpha_ = 0;
 };
 
-TEST_F(TrainGolden, LossAndEveryGradientMatchReference) {
+TEST_P(TrainGolden, LossAndEveryGradientMatchReference) {
   ASSERT_NE(std::count(targets_.begin(), targets_.end(), -100), 0) << "the batch should exercise ignore_index";
   ag::ParamSet<float>& ps = *ps_;
   const ag::ModelParams<float> P = ag::bind_params(ps, false), G = ag::bind_params(ps, true);
   ag::ModelActs<float> acts;
   ps.zero_grad();
-  const ag::ModelLoss L = ag::model_forward(cfg_, P, acts, tokens_.data(), targets_.data(), B_, S_, mtp_weight_);
-  ag::model_backward(cfg_, P, G, acts, mtp_weight_);
+  const ag::ModelLoss L =
+      ag::model_forward(cfg_, P, acts, tokens_.data(), targets_.data(), B_, S_, mtp_weight_, seq_aux_alpha_);
+  ag::model_backward(cfg_, P, G, acts, mtp_weight_, seq_aux_alpha_);
 
   const json& gl = g_["loss"];
   std::map<std::string, double> worst;  // tensor class -> max relative error
@@ -116,6 +123,8 @@ TEST_F(TrainGolden, LossAndEveryGradientMatchReference) {
   };
   loss_check("main", L.main, gl["main"].get<double>());
   loss_check("mtp", L.mtp, gl["mtp"].get<double>());
+  if (gl.contains("seq_aux")) loss_check("seq_aux", L.seq_aux, gl["seq_aux"].get<double>());
+  else EXPECT_EQ(seq_aux_alpha_, 0.0) << "the golden file lacks the balance loss its alpha asks for";
   loss_check("total", L.total, gl["total"].get<double>());
 
   // Every trainable tensor of the ParamSet is in the golden file and vice versa.
@@ -157,7 +166,7 @@ TEST_F(TrainGolden, LossAndEveryGradientMatchReference) {
   for (const auto& [k, v] : worst) std::printf("  %-44s %.2e\n", k.c_str(), v);
 }
 
-TEST_F(TrainGolden, TenAdamWStepsMatchReference) {
+TEST_P(TrainGolden, TenAdamWStepsMatchReference) {
   ag::ParamSet<float>& ps = *ps_;
   const json& o = g_["optimizer"];
   train::AdamW adam(ps.numel(), {o["beta1"].get<double>(), o["beta2"].get<double>(), o["eps"].get<double>(),
@@ -177,8 +186,9 @@ TEST_F(TrainGolden, TenAdamWStepsMatchReference) {
     SCOPED_TRACE("step " + std::to_string(s));
     const json& r = steps[size_t(s)];
     ps.zero_grad();
-    const ag::ModelLoss L = ag::model_forward(cfg_, P, acts, tokens_.data(), targets_.data(), B_, S_, mtp_weight_);
-    ag::model_backward(cfg_, P, G, acts, mtp_weight_);
+    const ag::ModelLoss L =
+        ag::model_forward(cfg_, P, acts, tokens_.data(), targets_.data(), B_, S_, mtp_weight_, seq_aux_alpha_);
+    ag::model_backward(cfg_, P, G, acts, mtp_weight_, seq_aux_alpha_);
     std::vector<int64_t> load(moe.size() * size_t(E), 0);
     train::add_expert_load(cfg_, acts, load.data());
     const double ref = r["total"].get<double>();
@@ -232,6 +242,10 @@ TEST_F(TrainGolden, TenAdamWStepsMatchReference) {
               "bound = %.2e; %lld router biases, max |Δ| = %.1e\n",
               worst, worst_bound, (long long)n_checked, worst_w, (long long)n_bias, worst_b);
 }
+
+INSTANTIATE_TEST_SUITE_P(Cases, TrainGolden, ::testing::ValuesIn(kCases), [](const auto& info) {
+  return info.param.golden == "train_tiny.json" ? std::string("Plain") : std::string("SeqAux");
+});
 
 }  // namespace
 }  // namespace r1

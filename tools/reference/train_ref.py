@@ -9,7 +9,12 @@ choices (docs/autograd.md):
     final-norm output, h^k = depth k's shared_head.norm output; embedding and output head are the main
     model's (the checkpoint's per-module copies are not read);
   * depth k runs over the S - k positions whose token t_{i+k} is in the input and predicts targets[i + k];
-  * loss = CE(main) + mtp_weight * mean_k CE(depth k), each CE the mean over targets != -100.
+  * loss = CE(main) + mtp_weight * mean_k CE(depth k) + seq_aux_alpha * seq_aux, each CE the mean over
+    targets != -100; seq_aux = DeepSeek-V3's complementary sequence-wise balance loss (§2.1.2, eq. 17-20)
+    without alpha: per sequence (a row of the batch, T = S tokens) and main-model MoE layer,
+    sum_i f_i P_i with s' = s / sum_j s (s = the unbiased sigmoid/softmax scores), f_i = N_r / (K_r T) *
+    #{t: i in top-K_r of t} (a constant), P_i = mean_t s'_{i,t}; summed over the main model's MoE layers
+    (not the MTP blocks) and averaged over the sequences.
 Routing: selection on sigmoid(logits) + e_score_correction_bias (a constant: no gradient), weights from the
 unbiased scores of the chosen experts, so the gradient reaches the router through the chosen weights only.
 
@@ -127,6 +132,7 @@ def moe(cfg, P, p, x, stats):
         if K < top.shape[-1]:
             stats["margin"] = min(stats.get("margin", math.inf), float((top[:, K - 1] - top[:, K]).min()))
     stats.setdefault("idx", {})[p] = idx
+    stats.setdefault("logits", {})[p] = logits
     y = torch.zeros_like(x)
     E = int(cfg.n_routed_experts)
     for j in range(E):
@@ -149,6 +155,18 @@ def block(cfg, P, i, h, cos, sin, scale, moe_layer, stats):
     return h + f
 
 
+def seq_balance(cfg, logits, idx, B, S):
+    """sum_i f_i P_i of each sequence (DeepSeek-V3 eq. 17-20 without alpha). logits [B*S, E], idx [B*S, K] -> [B]."""
+    E, K = int(cfg.n_routed_experts), cfg.num_experts_per_tok
+    s = torch.sigmoid(logits) if cfg.scoring_func == "sigmoid" else torch.softmax(logits, -1)
+    sn = (s / s.sum(-1, keepdim=True)).view(B, S, E)                     # s'_{i,t}
+    count = torch.zeros(B, E, dtype=logits.dtype).scatter_add_(
+        1, idx.reshape(B, S * K), torch.ones(B, S * K, dtype=logits.dtype))  # tokens per expert, no gradient
+    f = count * E / (K * S)
+    P = sn.mean(dim=1)                                                   # [B, E]
+    return (f * P).sum(-1)
+
+
 def ce(logits, targets):
     """Mean cross-entropy over targets != -100 (0 when there are none, as r1)."""
     V = logits.shape[-1]
@@ -158,8 +176,9 @@ def ce(logits, targets):
     return F.cross_entropy(logits.reshape(-1, V), t, ignore_index=IGNORE_INDEX)
 
 
-def forward_loss(cfg, P, tokens, targets, mtp_weight, stats=None):
-    """tokens, targets: long [B, S]. Returns (total, main, mtp) losses as 0-d tensors."""
+def forward_loss(cfg, P, tokens, targets, mtp_weight, stats=None, seq_aux_alpha=0.0):
+    """tokens, targets: long [B, S]. Returns (total, main, mtp) losses as 0-d tensors; stats["seq_aux"] gets
+    the balance loss without alpha (0-d tensor)."""
     stats = {} if stats is None else stats
     B, S = tokens.shape
     dtype = P["model.embed_tokens.weight"].dtype
@@ -172,6 +191,13 @@ def forward_loss(cfg, P, tokens, targets, mtp_weight, stats=None):
         h = block(cfg, P, i, h, cos, sin, scale, cfg.is_moe_layer(i), stats)
     hf = rms_norm(h, P["model.norm.weight"], cfg.rms_norm_eps)
     main = ce(linear(hf, head), targets)
+    aux = torch.zeros(B, dtype=dtype)
+    for i in range(cfg.num_hidden_layers):
+        if cfg.is_moe_layer(i):
+            p = f"model.layers.{i}."
+            aux = aux + seq_balance(cfg, stats["logits"][p], stats["idx"][p], B, S)
+    aux = aux.mean()
+    stats["seq_aux"] = aux
     depths = min(cfg.num_nextn_predict_layers, S - 1)
     mtp = torch.zeros((), dtype=dtype)
     prev = hf                                                            # h^{k-1}: [B, S - k + 1, H]
@@ -187,7 +213,7 @@ def forward_loss(cfg, P, tokens, targets, mtp_weight, stats=None):
         mtp = mtp + ce(linear(prev, head), targets[:, k:])
     if depths > 0:
         mtp = mtp / depths
-    return main + mtp_weight * mtp, main, mtp
+    return main + mtp_weight * mtp + seq_aux_alpha * aux, main, mtp
 
 
 # ============================================================================
@@ -312,7 +338,7 @@ def golden(args):
     cfg, P = load_params(args.model, dtype)
     tokens, targets = train_batch(args.batch, args.seq, cfg.vocab_size)
     stats = {}
-    total, main, mtp = forward_loss(cfg, P, tokens, targets, args.mtp_weight, stats)
+    total, main, mtp = forward_loss(cfg, P, tokens, targets, args.mtp_weight, stats, args.seq_aux_alpha)
     total.backward()
     grads = {}
     for n, p in trainable(P):
@@ -324,7 +350,8 @@ def golden(args):
         flat = g.reshape(-1)
         grads[n] = {"shape": list(g.shape), "norm": float(np.sqrt((g * g).sum())),
                     "max_abs": float(np.abs(g).max()), "index": idx, "value": [float(flat[i]) for i in idx]}
-    step0 = {"main": float(main), "mtp": float(mtp), "total": float(total), "margin": stats.get("margin")}
+    step0 = {"main": float(main), "mtp": float(mtp), "seq_aux": float(stats["seq_aux"]), "total": float(total),
+             "margin": stats.get("margin")}
 
     # AdamW steps on the same batch (step 0's gradient is recomputed: the loop starts from fresh params).
     cfg, P = load_params(args.model, dtype)
@@ -335,7 +362,7 @@ def golden(args):
         for _, p in trainable(P):
             p.grad = None
         st = {}
-        total, main, mtp = forward_loss(cfg, P, tokens, targets, args.mtp_weight, st)
+        total, main, mtp = forward_loss(cfg, P, tokens, targets, args.mtp_weight, st, args.seq_aux_alpha)
         total.backward()
         for _, p in trainable(P):
             if p.grad is None:
@@ -347,7 +374,8 @@ def golden(args):
         lr = lr_at(s, args.lr, args.min_lr, args.warmup, args.steps)
         rmax = opt.step(P, lr, sens)
         balance_bias(cfg, P, st, args.bias_gamma)
-        steps.append({"step": s, "total": float(total), "main": float(main), "mtp": float(mtp), "lr": lr,
+        steps.append({"step": s, "total": float(total), "main": float(main), "mtp": float(mtp),
+                      "seq_aux": float(st["seq_aux"]), "lr": lr,
                       "grad_norm": gnorm, "grad_l1": gl1, "update_max": rmax, "drift_loss": drift_loss, "margin": st.get("margin")})
     # Weights after the steps at the sampled indices, with their drift bounds; the router biases whole.
     after = {}
@@ -362,7 +390,7 @@ def golden(args):
     out = {
         "model": os.path.basename(os.path.normpath(args.model)), "dtype": args.dtype,
         "batch": args.batch, "seq": args.seq, "tokens": tokens.tolist(), "targets": targets.tolist(),
-        "mtp_weight": args.mtp_weight,
+        "mtp_weight": args.mtp_weight, "seq_aux_alpha": args.seq_aux_alpha,
         "optimizer": {"lr": args.lr, "min_lr": args.min_lr, "warmup": args.warmup, "total": args.steps,
                       "beta1": args.beta1, "beta2": args.beta2, "eps": 1e-8, "weight_decay": args.weight_decay,
                       "clip": args.clip, "bias_gamma": args.bias_gamma},
@@ -371,7 +399,8 @@ def golden(args):
     text = json.dumps(out, separators=(",", ":")) + "\n"
     with open(args.out, "w") as f:
         f.write(text)
-    print(f"{args.out}: loss {step0['total']:.6f} (main {step0['main']:.6f}, mtp {step0['mtp']:.6f}), "
+    print(f"{args.out}: loss {step0['total']:.6f} (main {step0['main']:.6f}, mtp {step0['mtp']:.6f}, "
+          f"seq_aux {step0['seq_aux']:.6f} x alpha {args.seq_aux_alpha}), "
           f"min selection margin {step0['margin']:.3g}; step losses "
           + " ".join(f"{s['total']:.5f}" for s in steps) + f"; min step margin "
           f"{min(s['margin'] for s in steps):.3g}")
@@ -389,7 +418,7 @@ def compare(args):
         worst[cls] = max(worst.get(cls, 0.0), e)
     for k in sorted(worst):
         print(f"  {k:32s} {worst[k]:.2e}")
-    for key in ("main", "mtp", "total"):
+    for key in ("main", "mtp", "seq_aux", "total"):
         print(f"  loss {key}: {abs(a['loss'][key] - b['loss'][key]) / abs(b['loss'][key]):.2e}")
     print("  steps: " + " ".join(f"{abs(x['total'] - y['total']) / abs(y['total']):.1e}"
                                  for x, y in zip(a["steps"], b["steps"])))
@@ -405,6 +434,7 @@ def main(argv=None):
     g.add_argument("--batch", type=int, default=4)
     g.add_argument("--seq", type=int, default=32)
     g.add_argument("--mtp-weight", type=float, default=0.3)
+    g.add_argument("--seq-aux-alpha", type=float, default=0.0)
     g.add_argument("--steps", type=int, default=10)
     g.add_argument("--lr", type=float, default=1e-3)
     g.add_argument("--min-lr", type=float, default=1e-4)

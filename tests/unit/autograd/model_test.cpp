@@ -92,7 +92,7 @@ void randomize(ParamSet<double>& ps, Rng& rng) {
   }
 }
 
-void run_model_check(const ModelConfig& c, const std::string& tag, uint64_t seed) {
+void run_model_check(const ModelConfig& c, const std::string& tag, uint64_t seed, double seq_aux_alpha = 0.0) {
   const int64_t B = 2, S = 6;
   const double mtp_weight = 0.3;
   Rng rng(seed);
@@ -112,19 +112,20 @@ void run_model_check(const ModelConfig& c, const std::string& tag, uint64_t seed
     return r;
   };
   auto loss = [&] {
-    const ModelLoss l = model_forward(c, p, acts, tokens.data(), targets.data(), B, S, mtp_weight);
+    const ModelLoss l = model_forward(c, p, acts, tokens.data(), targets.data(), B, S, mtp_weight, seq_aux_alpha);
     EXPECT_TRUE(routing0.empty() || routing() == routing0) << "routing changed under a finite-difference step";
     return l.total;
   };
-  const ModelLoss l0 = model_forward(c, p, acts, tokens.data(), targets.data(), B, S, mtp_weight);
+  const ModelLoss l0 = model_forward(c, p, acts, tokens.data(), targets.data(), B, S, mtp_weight, seq_aux_alpha);
   EXPECT_GT(l0.main, 0.0);
   if (c.n_mtp_layers > 0) {
     EXPECT_GT(l0.mtp, 0.0);
   }
-  EXPECT_NEAR(l0.total, l0.main + mtp_weight * l0.mtp, 1e-12);
+  EXPECT_GT(l0.seq_aux, 0.0);  // a P-weighted mean of f (mean 1) per MoE layer
+  EXPECT_NEAR(l0.total, l0.main + mtp_weight * l0.mtp + seq_aux_alpha * l0.seq_aux, 1e-12);
   routing0 = routing();
   ps.zero_grad();
-  model_backward(c, p, g, acts, mtp_weight);
+  model_backward(c, p, g, acts, mtp_weight, seq_aux_alpha);
 
   std::set<int32_t> used(tokens.begin(), tokens.end());
   for (const ParamInfo& t : ps.tensors()) {
@@ -147,6 +148,13 @@ TEST(AutogradModel, FiniteDifferencesQLoraSigmoidTwoMtpDepths) {
   ModelConfig c = test::tiny_config(true, test::Router::SigmoidNoauxTc);
   c.n_mtp_layers = 2;  // exercises h^1 -> depth 2 chaining
   run_model_check(c, "model(v3)/", 41);
+}
+
+TEST(AutogradModel, FiniteDifferencesWithSequenceWiseBalanceLoss) {
+  ModelConfig c = test::tiny_config(true, test::Router::SigmoidNoauxTc);
+  c.n_layers = 3;  // two MoE layers: their balance losses add up
+  c.n_mtp_layers = 1;
+  run_model_check(c, "model(v3,seq_aux)/", 43, 0.4);
 }
 
 TEST(AutogradModel, FiniteDifferencesPlainWqSoftmaxGroupsTiedEmbeddings) {
