@@ -6,7 +6,7 @@
 #include "autograd/linear.h"
 #include "autograd/norm.h"
 #include "autograd/prof.h"
-#include "autograd/vexp.h"
+#include "kernels/vexp.h"
 #include "core/error.h"
 
 namespace r1::ag {

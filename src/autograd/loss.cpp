@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "autograd/prof.h"
-#include "autograd/vexp.h"
+#include "kernels/vexp.h"
 #include "core/error.h"
 
 namespace r1::ag {

@@ -4,7 +4,7 @@
 
 #include "autograd/linear.h"
 #include "autograd/prof.h"
-#include "autograd/vexp.h"
+#include "kernels/vexp.h"
 
 namespace r1::ag {
 

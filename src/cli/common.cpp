@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "io/file_util.h"
 #include "quant/quantize.h"
 
@@ -70,7 +71,7 @@ ModelLoadOptions load_options(const std::string& quant) {
 
 void set_threads(int threads) {
   require(threads >= 0, "--threads must be >= 0");
-  if (threads > 0) omp_set_num_threads(threads);
+  set_compute_threads(threads);
 }
 
 std::string json_float(float v) {

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "runtime/spec_decoder.h"
 
 namespace r1 {
@@ -165,6 +166,7 @@ bool Engine::deliver(Active& a, int32_t tok) {
 }
 
 void Engine::loop() {
+  use_compute_threads();  // --threads applies to this worker too
   const ModelConfig& c = m_.config();
   std::vector<float> logits;
   for (;;) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/vexp.h"
 
 namespace r1 {
 
@@ -22,31 +23,43 @@ Sampler::Sampler(const SamplerParams& p) : p_(p), rng_(p.seed) {
   require(p.top_p > 0.0f && p.top_p <= 1.0f, "top-p must be in (0, 1]");
 }
 
+// Without top-k or top-p every id is kept, in id order (nothing to sort). Otherwise the kept ids come most
+// likely first (ties: lower id): top-k is an nth_element plus a sort of k ids, and top-p sorts a growing prefix
+// only until it holds top_p of the mass, so a sampled token costs O(vocab), not a sort of the vocabulary.
 int64_t Sampler::kept(const float* logits, int64_t n, std::vector<int32_t>& ids, std::vector<double>& prob) const {
   ids.resize(static_cast<size_t>(n));
   std::iota(ids.begin(), ids.end(), 0);
-  // Highest logit first; ties -> lower id (stable).
-  std::stable_sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
-  int64_t keep = n;
-  if (p_.top_k > 0) keep = std::min(keep, p_.top_k);
+  // Unnormalised probabilities exp((l - max) / T) of every id, in one vectorised pass (kernels/vexp.h).
+  const float mx = logits[argmax(logits, n)], inv_t = 1.0f / p_.temperature;
+  std::vector<float> e(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) e[size_t(i)] = vexp((logits[i] - mx) * inv_t);
+  auto weight = [&](int32_t id) { return double(e[size_t(id)]); };
+  const int64_t keep = p_.top_k > 0 ? std::min(n, p_.top_k) : n;
+  if (keep == n && p_.top_p >= 1.0f) {
+    prob.assign(e.begin(), e.end());
+    return n;
+  }
+  const auto before = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  if (keep < n) std::nth_element(ids.begin(), ids.begin() + keep, ids.end(), before);
   prob.resize(static_cast<size_t>(keep));
-  const double mx = logits[ids[0]];
-  double sum = 0.0;
-  for (int64_t i = 0; i < keep; ++i) {
-    prob[size_t(i)] = std::exp((double(logits[ids[size_t(i)]]) - mx) / double(p_.temperature));
-    sum += prob[size_t(i)];
+  if (p_.top_p >= 1.0f) {
+    std::sort(ids.begin(), ids.begin() + keep, before);
+    for (int64_t i = 0; i < keep; ++i) prob[size_t(i)] = weight(ids[size_t(i)]);
+    return keep;
   }
-  if (p_.top_p < 1.0f) {  // smallest prefix whose probability reaches top_p
-    double acc = 0.0;
-    for (int64_t i = 0; i < keep; ++i) {
-      acc += prob[size_t(i)] / sum;
-      if (acc >= double(p_.top_p)) {
-        keep = i + 1;
-        break;
-      }
+  double total = 0.0;  // mass of the top-k set (or of everything)
+  for (int64_t i = 0; i < keep; ++i) total += weight(ids[size_t(i)]);
+  double acc = 0.0;
+  int64_t sorted = 0;
+  for (int64_t m = std::min<int64_t>(64, keep);; m = std::min(keep, m * 4)) {
+    std::partial_sort(ids.begin() + sorted, ids.begin() + m, ids.begin() + keep, before);
+    for (; sorted < m; ++sorted) {  // smallest prefix whose probability reaches top_p
+      prob[size_t(sorted)] = weight(ids[size_t(sorted)]);
+      acc += prob[size_t(sorted)] / total;
+      if (acc >= double(p_.top_p)) return sorted + 1;
     }
+    if (m == keep) return keep;
   }
-  return keep;
 }
 
 int32_t Sampler::sample(const float* logits, int64_t n) {

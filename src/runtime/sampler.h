@@ -29,7 +29,7 @@ class Sampler {
   bool greedy() const { return p_.temperature == 0.0f; }
 
  private:
-  // The kept ids, most likely first, and their unnormalised weights; returns how many are kept.
+  // The kept ids (in the order draws walk them) and their unnormalised weights; returns how many are kept.
   int64_t kept(const float* logits, int64_t n, std::vector<int32_t>& ids, std::vector<double>& w) const;
   SamplerParams p_;
   Rng rng_;

@@ -1,5 +1,7 @@
 #include "server/session.h"
 
+#include <algorithm>
+
 namespace r1::server {
 
 Session::Session(const tok::Tokenizer& t, std::vector<std::string> stops, bool split_reasoning, bool in_reasoning)
@@ -21,7 +23,15 @@ void Session::emit(const std::string& text) {
 bool Session::on_token(int32_t id) {
   std::lock_guard<std::mutex> l(mu_);
   emit(stop_.push(dec_.push(id)));
-  cv_.notify_one();
+  // Wake the HTTP thread for the first text, then when a few deltas are waiting or the oldest has waited long
+  // enough: at high token rates (many sequences, small models) that saves a context switch and a socket write
+  // per token, for at most kFlushInterval of extra latency on a chunk.
+  const auto now = std::chrono::steady_clock::now();
+  if (!pending_.empty() && (!notified_ || pending_.size() >= kFlushDeltas || now - last_notify_ >= kFlushInterval)) {
+    notified_ = true;
+    last_notify_ = now;
+    cv_.notify_one();
+  }
   return !stop_.stopped();
 }
 
@@ -42,7 +52,13 @@ void Session::on_done(const std::string& reason, int64_t completion_tokens, cons
 
 Session::Next Session::next(std::deque<Delta>* out, std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> l(mu_);
-  if (!cv_.wait_for(l, wait, [&] { return done_ || !pending_.empty(); })) return Next::Idle;
+  // Woken by on_token / on_done; a short timeout also picks up text whose notification was held back.
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (!done_ && pending_.empty()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return Next::Idle;
+    cv_.wait_until(l, std::min(deadline, now + 2 * kFlushInterval));
+  }
   if (pending_.empty()) return Next::Done;
   out->swap(pending_);
   pending_.clear();

@@ -12,7 +12,7 @@
 #include "autograd/norm.h"
 #include "autograd/rope.h"
 #include "autograd/swiglu.h"
-#include "autograd/vexp.h"
+#include "kernels/vexp.h"
 #include "core/error.h"
 #include "gradcheck.h"
 #include "model/rope_yarn.h"

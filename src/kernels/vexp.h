@@ -1,4 +1,4 @@
-// exp for the f32 training loops (softmax, cross-entropy, SiLU), in plain arithmetic that the compiler
+// exp for f32 loops (training softmax, cross-entropy, SiLU; the sampler), in plain arithmetic that the compiler
 // vectorizes; std::exp is a libm call per element and was ~15 % of a train-tiny step. Double (the
 // finite-difference gradient checks) keeps std::exp.
 //
@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace r1::ag {
+namespace r1 {
 
 inline float vexp(float x) {
   const float lo = -87.33654f, hi = 88.37626f;
@@ -40,4 +40,4 @@ inline float vexp(float x) {
 
 inline double vexp(double x) { return std::exp(x); }
 
-}  // namespace r1::ag
+}  // namespace r1
