@@ -52,7 +52,7 @@ void add_spec_option(CLI::App* cmd, bool* spec) {
   cmd->add_option_function<std::string>(
          "--spec",
          [spec](const std::string& v) {
-           if (v != "none" && v != "mtp") throw Error("--spec must be none or mtp, got '" + v + "'");
+           if (v != "none" && v != "mtp") throw CLI::ValidationError("--spec", "must be none or mtp, got '" + v + "'");
            *spec = v == "mtp";
          },
          "Speculative decoding: none | mtp (the checkpoint's MTP module drafts, the model verifies; same output "

@@ -51,6 +51,27 @@ TEST_F(Cli, GenerateJsonIsReproducible) {
   EXPECT_EQ(nlohmann::json::parse(s1.out)["tokens"], nlohmann::json::parse(s2.out)["tokens"]);
 }
 
+// --spec mtp: the same greedy tokens, the acceptance in --json and -v; clear errors for a bad value and for a
+// checkpoint without an MTP module.
+TEST_F(Cli, SpeculativeDecodingFlag) {
+  const std::string args = "generate --model " + model() + " --tokens 0,17,5 --max-tokens 8 --ignore-eos --json";
+  const auto plain = test::run_r1(args);
+  const auto spec = test::run_r1(args + " --spec mtp -v");
+  ASSERT_EQ(spec.exit_code, 0) << spec.err;
+  const auto j = nlohmann::json::parse(spec.out);
+  EXPECT_EQ(j["tokens"], nlohmann::json::parse(plain.out)["tokens"]);
+  EXPECT_GT(j["speculative"]["drafted"].get<int>(), 0);
+  EXPECT_NE(spec.err.find("MTP drafts accepted"), std::string::npos) << spec.err;
+  const auto bad = test::run_r1(args + " --spec maybe");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE((bad.out + bad.err).find("--spec: must be none or mtp, got 'maybe'"), std::string::npos) << bad.err;
+  test::TempDir d;
+  ASSERT_EQ(test::run_r1("init --config tiny-v2 --out " + d.path() + " --seed 1").exit_code, 0);
+  const auto none = test::run_r1("generate --model " + d.path() + " --tokens 0,17,5 --spec mtp");
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("no MTP module in the checkpoint"), std::string::npos) << none.err;
+}
+
 TEST_F(Cli, InfoReportsParametersAndCache) {
   const auto r = test::run_r1("info --model " + model() + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -76,7 +97,10 @@ TEST_F(Cli, TokenizeDetokenizeRoundTrip) {
   const auto ids = nlohmann::json::parse(r.out)["ids"].get<std::vector<int>>();
   EXPECT_NE(std::find(ids.begin(), ids.end(), 3), ids.end());  // <｜User｜> is one special token (id 3)
   std::string list;
-  for (size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) list += ',';
+    list += std::to_string(ids[i]);
+  }
   const auto back = test::run_r1("detokenize --model " + model() + " --ids " + list);
   ASSERT_EQ(back.exit_code, 0) << back.err;
   EXPECT_EQ(back.out, utf8);  // exactly, no added newline
