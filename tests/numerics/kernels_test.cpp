@@ -80,7 +80,7 @@ TEST_P(DotKernels, LinearPathsAgree) {
   const int64_t rows = 200, cols = 300;
   const Weight w = make(GetParam(), rows, cols, b, rng);
   const bool bf16_x = GetParam() == DType::BF16 && cpu::avx512_bf16_enabled();
-  for (int64_t T : {1, 3, 4, 9, 40}) {
+  for (int64_t T : {1, 2, 3, 4, 9, 40}) {
     std::vector<float> x(size_t(T * cols)), y(size_t(T * rows)), row(static_cast<size_t>(cols));
     for (auto& v : x) v = rng.symmetric(1.0f);
     linear(w, x.data(), T, y.data());

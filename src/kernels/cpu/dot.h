@@ -9,6 +9,9 @@ namespace r1::cpu {
 float dot_f32(const float* w, const float* x, int64_t n);
 // dot_f32 for a row of a weight matrix streamed in row order: prefetches the rows ahead.
 float dot_f32_weights(const float* w, const float* x, int64_t n);
+// The same row against two vectors in one pass (speculative and small-batch decode): each weight load feeds two
+// FMAs, four chains per vector.
+void dot2_f32_weights(const float* w, const float* x0, const float* x1, int64_t n, float* out0, float* out1);
 float dot_bf16(const uint16_t* w, const float* x, int64_t n);
 float dot_f16(const uint16_t* w, const float* x, int64_t n);
 // FP8 e4m3 row with one scale per `block` columns (scale[j / block]). The NaN codes 0x7F/0xFF, which no

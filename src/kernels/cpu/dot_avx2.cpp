@@ -69,6 +69,31 @@ float dot_f32_weights(const float* w, const float* x, int64_t n) {
       [w](int64_t j) { return w[j]; }, x, 0, n);
 }
 
+void dot2_f32_weights(const float* w, const float* x0, const float* x1, int64_t n, float* out0, float* out1) {
+  __m256 a[4], b[4];
+  for (int u = 0; u < 4; ++u) a[u] = b[u] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    _mm_prefetch(reinterpret_cast<const char*>(w + i + kPrefetch), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(w + i + 16 + kPrefetch), _MM_HINT_T0);
+    for (int u = 0; u < 4; ++u) {
+      const __m256 wv = _mm256_loadu_ps(w + i + 8 * u);
+      a[u] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x0 + i + 8 * u), a[u]);
+      b[u] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x1 + i + 8 * u), b[u]);
+    }
+  }
+  for (; i + 8 <= n; i += 8) {
+    const __m256 wv = _mm256_loadu_ps(w + i);
+    a[0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x0 + i), a[0]);
+    b[0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x1 + i), b[0]);
+  }
+  float s0 = hsum(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
+  float s1 = hsum(_mm256_add_ps(_mm256_add_ps(b[0], b[1]), _mm256_add_ps(b[2], b[3])));
+  for (; i < n; ++i) s0 += w[i] * x0[i], s1 += w[i] * x1[i];
+  *out0 = s0;
+  *out1 = s1;
+}
+
 float dot_bf16(const uint16_t* w, const float* x, int64_t n) {
   return dot_one([w](int64_t i) { return load_bf16(w + i); }, [w](int64_t j) { return bf16_to_f32(w[j]); }, x, 0, n);
 }
