@@ -63,7 +63,7 @@ float dot_f32(const float* w, const float* x, int64_t n) {
 float dot_f32_weights(const float* w, const float* x, int64_t n) {
   return dot_one(
       [w](int64_t i) {
-        if ((i & 15) == 0) _mm_prefetch(reinterpret_cast<const char*>(w + i + kPrefetch), _MM_HINT_T0);
+        if ((i & 15) == 0) _mm_prefetch(reinterpret_cast<const char*>(w + i + kPrefetch), _MM_HINT_NTA);
         return _mm256_loadu_ps(w + i);
       },
       [w](int64_t j) { return w[j]; }, x, 0, n);
@@ -74,8 +74,8 @@ void dot2_f32_weights(const float* w, const float* x0, const float* x1, int64_t 
   for (int u = 0; u < 4; ++u) a[u] = b[u] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    _mm_prefetch(reinterpret_cast<const char*>(w + i + kPrefetch), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(w + i + 16 + kPrefetch), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(w + i + kPrefetch), _MM_HINT_NTA);
+    _mm_prefetch(reinterpret_cast<const char*>(w + i + 16 + kPrefetch), _MM_HINT_NTA);
     for (int u = 0; u < 4; ++u) {
       const __m256 wv = _mm256_loadu_ps(w + i + 8 * u);
       a[u] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x0 + i + 8 * u), a[u]);
