@@ -31,20 +31,24 @@ GenerateParams greedy(int64_t n) {
 }
 
 TEST(SpeculativeMTP, GreedyEqualsPlainOnTheGoldenPrompts) {
-  test::TempDir dir;
-  InitOptions o = test::golden_variants()[2].init;  // V3-like, with an MTP layer
-  o.out = dir.path();
-  init_checkpoint(o);
-  const Model m(dir.path());
-  ASSERT_TRUE(m.has_mtp());
-  for (const std::string prompt : {"short", "long"}) {
-    const auto g = nlohmann::json::parse(test::read_text(std::string(R1_GOLDEN_DIR) + "/v3_" + prompt + ".json"));
-    const auto toks = g["tokens"].get<std::vector<int32_t>>();
-    SpecStats st;
-    const auto spec = generate_mtp(m, toks, greedy(16), {}, &st);
-    EXPECT_EQ(spec.tokens, generate(m, toks, greedy(16)).tokens) << prompt;
-    EXPECT_EQ(spec.tokens, g["greedy"].get<std::vector<int32_t>>()) << prompt;  // and the reference's
-    EXPECT_GT(st.drafted, 0);
+  for (const size_t variant : {size_t(2), size_t(3)}) {  // V3-like with an MTP layer: BF16, and FP8 in 2 shards
+    test::TempDir dir;
+    const test::Variant v = test::golden_variants()[variant];
+    InitOptions o = v.init;
+    o.out = dir.path();
+    init_checkpoint(o);
+    const Model m(dir.path());
+    ASSERT_TRUE(m.has_mtp());
+    for (const std::string prompt : {"short", "long"}) {
+      const auto g =
+          nlohmann::json::parse(test::read_text(std::string(R1_GOLDEN_DIR) + "/" + v.name + "_" + prompt + ".json"));
+      const auto toks = g["tokens"].get<std::vector<int32_t>>();
+      SpecStats st;
+      const auto spec = generate_mtp(m, toks, greedy(16), {}, &st);
+      EXPECT_EQ(spec.tokens, generate(m, toks, greedy(16)).tokens) << v.name << " " << prompt;
+      EXPECT_EQ(spec.tokens, g["greedy"].get<std::vector<int32_t>>()) << v.name << " " << prompt;  // the reference's
+      EXPECT_GT(st.drafted, 0);
+    }
   }
 }
 
