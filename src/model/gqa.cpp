@@ -45,7 +45,7 @@ void gqa_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const GQ
 #pragma omp parallel if (work >= (int64_t(1) << 16))
   {
     std::vector<float> p;
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static, 1)  // round-robin: causal rows grow with t
     for (int64_t t = 0; t < N; ++t)
       for (int64_t h = 0; h < H; ++h) {
         const int64_t S = rows.pos[t] + 1, g = h / group;

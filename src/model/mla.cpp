@@ -55,7 +55,7 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
 #pragma omp parallel if (N * H * S * (nope + dv) >= (int64_t(1) << 16))
   {
     std::vector<float> p(static_cast<size_t>(S));
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(static, 1)  // round-robin: causal rows grow with t
     for (int64_t t = 0; t < N; ++t)
       for (int64_t h = 0; h < H; ++h) {
         const float* qh = &q[size_t((t * H + h) * qk)];
