@@ -36,18 +36,28 @@ void moe_forward(const ModelConfig& c, const MoEWeights& w, const float* x, int6
   std::vector<std::vector<int64_t>> slots(static_cast<size_t>(E));  // slot = t * K + k
   for (int64_t i = 0; i < T * K; ++i) slots[size_t(idx[size_t(i)])].push_back(i);
   std::vector<float> routed(size_t(T * K * D), 0.0f);  // (T, K, dim) per-slot expert outputs
-  std::vector<float> xs, ys;
-  for (int64_t e = 0; e < E; ++e) {
-    const auto& sl = slots[size_t(e)];
-    if (sl.empty()) continue;
-    const int64_t n = int64_t(sl.size());
-    xs.resize(size_t(n * D));
-    ys.resize(size_t(n * D));
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t d = 0; d < D; ++d) xs[size_t(r * D + d)] = x[(sl[size_t(r)] / K) * D + d];  // gather
-    mlp_forward(w.experts[size_t(e)], xs.data(), n, ys.data());
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t d = 0; d < D; ++d) routed[size_t(sl[size_t(r)] * D + d)] = ys[size_t(r * D + d)];  // scatter
+  std::vector<int64_t> chosen;
+  for (int64_t e = 0; e < E; ++e)
+    if (!slots[size_t(e)].empty()) chosen.push_back(e);
+  // The chosen experts are shared out between the threads whole (each expert's matmuls then run on one thread:
+  // OpenMP does not nest), so a layer has one barrier instead of three per expert, and the serial gather and
+  // scatter run in parallel too. Each expert writes only its own slots; the result does not depend on threads.
+#pragma omp parallel if (int64_t(chosen.size()) > 1)
+  {
+    std::vector<float> xs, ys;
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = 0; i < chosen.size(); ++i) {
+      const int64_t e = chosen[i];
+      const auto& sl = slots[size_t(e)];
+      const int64_t n = int64_t(sl.size());
+      xs.resize(size_t(n * D));
+      ys.resize(size_t(n * D));
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t d = 0; d < D; ++d) xs[size_t(r * D + d)] = x[(sl[size_t(r)] / K) * D + d];  // gather
+      mlp_forward(w.experts[size_t(e)], xs.data(), n, ys.data());
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t d = 0; d < D; ++d) routed[size_t(sl[size_t(r)] * D + d)] = ys[size_t(r * D + d)];  // scatter
+    }
   }
   // y += sum_k w_k * expert_k(x), in rank order k = 0..K-1.
   for (int64_t t = 0; t < T; ++t)
