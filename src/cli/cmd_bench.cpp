@@ -25,7 +25,8 @@ namespace r1::cli {
 Action add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Prompt-processing (pp) and decode (tg) tokens/s, llama-bench style");
   struct Opts {
-    std::string model, quant, prompt;
+    std::string model, prompt;
+    ModelLoadOptions load;
     int64_t p = 512, n = 128, depth = 0;
     int threads = 0, reps = 3;
     bool json = false, spec = false;
@@ -38,12 +39,12 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->default_val(3);
   cmd->add_flag("--json", o->json, "Print JSON lines instead of a table");
-  add_quant_option(cmd, &o->quant);
+  add_load_options(cmd, &o->load);
   add_spec_option(cmd, &o->spec);
   cmd->add_option("--prompt", o->prompt, "With --spec: the prompt text the greedy decode tests start from");
   return [o]() {
     set_threads(o->threads);
-    const Model m(o->model, load_options(o->quant));
+    const Model m(o->model, o->load);
     const ModelConfig& c = m.config();
     Rng rng(1234);
     auto random_tokens = [&](int64_t n) {

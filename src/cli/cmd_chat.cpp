@@ -27,7 +27,8 @@ std::atomic<bool> g_interrupted{false};
 void on_sigint(int) { g_interrupted = true; }
 
 struct ChatOpts {
-  std::string model, system, quant;
+  std::string model, system;
+  ModelLoadOptions load;
   int64_t ctx = 4096, max_tokens = 512;
   SamplerParams sampler;
   int threads = 0;
@@ -38,7 +39,7 @@ class ChatSession {
  public:
   ChatSession(const ChatOpts& o)
       : o_(o),
-        model_(o.model, load_options(o.quant)),
+        model_(o.model, o.load),
         tok_(o.model),
         tmpl_(tok_),
         cache_(model_.config(), o.ctx, o.spec ? 1 : 0),
@@ -175,7 +176,7 @@ Action add_chat(CLI::App& app) {
   cmd->add_option("--top-k", o->sampler.top_k, "Top-k (0 = off)")->default_val(0);
   cmd->add_option("--seed", o->sampler.seed, "Sampling seed")->default_val(0);
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
-  add_quant_option(cmd, &o->quant);
+  add_load_options(cmd, &o->load);
   add_spec_option(cmd, &o->spec);
   return [o]() {
     set_threads(o->threads);

@@ -18,7 +18,8 @@ namespace r1::cli {
 Action add_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate a continuation of a prompt (token ids, text or a chat message)");
   struct Opts {
-    std::string model, tokens, prompt, system, attn = "auto", quant;
+    std::string model, tokens, prompt, system, attn = "auto";
+    ModelLoadOptions load;
     bool chat = false, json = false, spec = false, verbose = false;
     GenerateParams p;
     int threads = 0;
@@ -42,13 +43,13 @@ Action add_generate(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
   cmd->add_flag("-v,--verbose", o->verbose, "Print timings (and the MTP acceptance rate with --spec mtp) to stderr");
   add_spec_option(cmd, &o->spec);
-  add_quant_option(cmd, &o->quant);
+  add_load_options(cmd, &o->load);
   return [o]() {
     set_threads(o->threads);
     o->p.attn = parse_attn(o->attn);
     require(!o->tokens.empty() || !o->prompt.empty(), "give the prompt with --tokens or --prompt");
     require(!o->chat || !o->prompt.empty(), "--chat needs --prompt");
-    Model m(o->model, load_options(o->quant));
+    Model m(o->model, o->load);
     std::unique_ptr<tok::Tokenizer> t;
     std::vector<int32_t> prompt;
     bool in_reasoning = false;

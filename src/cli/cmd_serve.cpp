@@ -18,7 +18,7 @@ Action add_serve(CLI::App& app) {
   cmd->add_option("--queue", o->s.queue, "Requests waiting for a busy slot before the server answers 503")->default_val(64);
   cmd->add_option("--model-id", o->s.model_id, "Model name clients must send (default: the folder's name)");
   cmd->add_option("-t,--threads", o->threads, "Compute threads (0: all cores)")->default_val(0);
-  add_quant_option(cmd, &o->s.quant);
+  add_load_options(cmd, &o->s.load);
   add_spec_option(cmd, &o->s.spec);
   return [o]() {
     set_threads(o->threads);

@@ -40,9 +40,9 @@ AttnMode parse_attn(const std::string& s);                    // auto | naive | 
 // The task of a reasoning model: `task`/`options` when given, else the model folder's task.json (written by
 // r1 grpo / r1 zero); r1::Error when neither says.
 void resolve_task(const std::string& model_dir, std::string* task, std::string* options);
-// --quant q8|q4 on a command that loads a model: quantize its linear weights at load time.
-void add_quant_option(CLI::App* cmd, std::string* quant);
-ModelLoadOptions load_options(const std::string& quant);     // "" -> as stored; throws on other names
+// --quant q8|q4 (quantize the linear weights at load time) and --load auto|mmap|copy (how the checkpoint's
+// bytes are held) on a command that loads a model.
+void add_load_options(CLI::App* cmd, ModelLoadOptions* load);
 // --spec none|mtp: self-speculative decoding with the checkpoint's MTP module (runtime/spec_decoder.h).
 void add_spec_option(CLI::App* cmd, bool* spec);
 

@@ -1,9 +1,5 @@
 #include "io/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -34,26 +30,12 @@ std::string TensorView::shape_str() const {
   return s.str();
 }
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  require(fd >= 0, path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    throw Error(path + ": cannot stat");
-  }
-  size_ = size_t(st.st_size);
-  if (size_ < 8) {
-    ::close(fd);
+SafetensorsFile::SafetensorsFile(const std::string& path, WeightMemory memory)
+    : path_(path), bytes_(std::make_unique<FileBytes>(path, memory)) {
+  size_ = bytes_->size();
+  if (size_ < 8)
     throw Error(path + ": truncated safetensors file (" + std::to_string(size_) + " bytes, need at least 8)");
-  }
-  map_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map_ == MAP_FAILED) {
-    map_ = nullptr;
-    throw Error(path + ": mmap failed");
-  }
-  const auto* base = static_cast<const uint8_t*>(map_);
+  const uint8_t* base = bytes_->data();
   uint64_t hlen = 0;
   for (int i = 0; i < 8; ++i) hlen |= uint64_t(base[i]) << (8 * i);
   if (hlen > size_ - 8) {
@@ -120,11 +102,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
             path + ": tensors '" + *spans[i - 1].name + "' and '" + *spans[i].name + "' overlap");
 }
 
-SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(map_, size_);
-}
+SafetensorsFile::~SafetensorsFile() = default;
 
-Checkpoint::Checkpoint(const std::string& path) {
+Checkpoint::Checkpoint(const std::string& path, WeightMemory memory) {
   std::vector<std::string> files;
   if (fs::is_regular_file(path)) {
     dir_ = fs::path(path).parent_path().string();
@@ -160,7 +140,7 @@ Checkpoint::Checkpoint(const std::string& path) {
       std::sort(files.begin(), files.end());
       require(!files.empty(), path + ": no .safetensors files and no model.safetensors.index.json");
     }
-    for (const auto& f : files) files_.push_back(std::make_unique<SafetensorsFile>(f));
+    open_files(files, memory);
     for (const auto& f : files_)
       for (const auto& [name, t] : f->tensors()) {
         auto it = weight_map.find(name);
@@ -175,8 +155,21 @@ Checkpoint::Checkpoint(const std::string& path) {
                                       " but that file does not hold it");
     return;
   }
-  for (const auto& f : files) files_.push_back(std::make_unique<SafetensorsFile>(f));
+  open_files(files, memory);
   for (const auto& [name, t] : files_[0]->tensors()) index_[name] = &t;
+}
+
+void Checkpoint::open_files(const std::vector<std::string>& files, WeightMemory memory) {
+  uint64_t total = 0;
+  for (const auto& f : files) {
+    std::error_code ec;
+    const auto n = fs::file_size(f, ec);
+    require(!ec, f + ": cannot stat: " + ec.message());
+    total += n;
+  }
+  if (memory == WeightMemory::Copy) check_copy_fits(total);
+  memory_ = memory;
+  for (const auto& f : files) files_.push_back(std::make_unique<SafetensorsFile>(f, memory_));
 }
 
 const TensorView& Checkpoint::get(const std::string& name) const {

@@ -1,5 +1,6 @@
-// Read-only, zero-copy access to safetensors files: one file, or a Hugging Face folder whose shards are
-// listed in model.safetensors.index.json. Files are memory-mapped; tensors are views into the mapping.
+// Read-only access to safetensors files: one file, or a Hugging Face folder whose shards are listed in
+// model.safetensors.index.json. Files are memory-mapped (zero-copy) or copied once into huge-page memory
+// (io/file_bytes.h); tensors are views into those bytes.
 //
 // Format: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets:[b, e]},
 // "__metadata__": {...}}, then the data area; offsets are relative to the data area's start.
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "io/file_bytes.h"
 
 namespace r1 {
 
@@ -33,7 +35,8 @@ struct TensorView {
 
 class SafetensorsFile {
  public:
-  explicit SafetensorsFile(const std::string& path);  // maps and validates; throws r1::Error
+  // Maps (or copies, see io/file_bytes.h) and validates; throws r1::Error.
+  explicit SafetensorsFile(const std::string& path, WeightMemory memory = WeightMemory::Map);
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
@@ -45,7 +48,7 @@ class SafetensorsFile {
 
  private:
   std::string path_;
-  void* map_ = nullptr;
+  std::unique_ptr<FileBytes> bytes_;
   size_t size_ = 0;
   std::map<std::string, TensorView> tensors_;
   std::map<std::string, std::string> metadata_;
@@ -54,7 +57,8 @@ class SafetensorsFile {
 // All tensors of a checkpoint folder (or of a single .safetensors file).
 class Checkpoint {
  public:
-  explicit Checkpoint(const std::string& path);  // folder or file; throws r1::Error
+  // Folder or file; throws r1::Error. `memory`: how the files' bytes are held.
+  explicit Checkpoint(const std::string& path, WeightMemory memory = WeightMemory::Map);
 
   const std::string& dir() const { return dir_; }
   bool has(const std::string& name) const { return index_.count(name) != 0; }
@@ -64,11 +68,15 @@ class Checkpoint {
   const TensorView& get(const std::string& name, const std::vector<int64_t>& shape) const;
   std::vector<std::string> names() const;
   size_t total_bytes() const;
+  WeightMemory memory() const { return memory_; }
 
  private:
   std::string dir_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, const TensorView*> index_;
+  WeightMemory memory_ = WeightMemory::Map;
+
+  void open_files(const std::vector<std::string>& files, WeightMemory memory);
 };
 
 }  // namespace r1

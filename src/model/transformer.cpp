@@ -14,7 +14,7 @@ namespace r1 {
 Model::Model(const std::string& dir, const ModelLoadOptions& opts)
     : dir_(dir),
       cfg_(load_model_config(dir)),
-      ck_(std::make_unique<Checkpoint>(dir)),
+      ck_(std::make_unique<Checkpoint>(dir, opts.memory)),
       w_(load_model_weights(cfg_, *ck_)),
       rope_(cfg_) {
   if (opts.quant) quantize_model_weights(w_, *opts.quant);

@@ -319,13 +319,7 @@ int serve(const std::string& model_dir, ServerOptions o) {
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  ModelLoadOptions lo;
-  if (!o.quant.empty()) {
-    DType t;
-    require(quant_type_from_name(o.quant, &t), "--quant must be q8 or q4, got '" + o.quant + "'");
-    lo.quant = t;
-  }
-  const Model model(model_dir, lo);
+  const Model model(model_dir, o.load);
   const tok::Tokenizer tok(model_dir);
   if (o.model_id.empty()) o.model_id = std::filesystem::path(model_dir).lexically_normal().filename().string();
   if (o.model_id.empty()) o.model_id = std::filesystem::path(model_dir).lexically_normal().parent_path().filename().string();

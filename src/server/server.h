@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "model/transformer.h"
+
 namespace r1::server {
 
 struct ServerOptions {
@@ -16,7 +18,7 @@ struct ServerOptions {
   int64_t ctx = 0;                 // context per sequence; 0: min(4096, max_position_embeddings)
   int64_t queue = 64;              // requests waiting for a busy slot beyond which the server answers 503
   std::string model_id;            // name clients use; default: the model folder's name
-  std::string quant;               // "q8" / "q4": quantize linear weights at load time; "": as stored
+  ModelLoadOptions load;           // --quant (load-time q8 / q4) and --load (mmap / copy)
   bool spec = false;               // MTP self-speculative decoding
 };
 

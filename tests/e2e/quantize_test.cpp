@@ -64,6 +64,9 @@ TEST_F(Quantize, FileAndLoadTimeQuantizationAgreeExactly) {
   EXPECT_EQ(logits("--model " + dir("q8")), logits("--model " + dir("bf16") + " --quant q8"));
   EXPECT_EQ(logits("--model " + dir("q4")), logits("--model " + dir("bf16") + " --quant q4"));
   EXPECT_EQ(greedy("--model " + dir("q8")), greedy("--model " + dir("bf16") + " --quant q8"));
+  // Mapped or copied into huge-page memory: the same bytes, the same numbers.
+  for (const char* t : {"bf16", "q8"})
+    EXPECT_EQ(logits("--model " + dir(t) + " --load mmap"), logits("--model " + dir(t) + " --load copy")) << t;
 }
 
 TEST_F(Quantize, Q8StaysCloseToBf16) {
@@ -90,8 +93,11 @@ TEST_F(Quantize, BadInputIsRefused) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not empty"), std::string::npos) << r.err;
   r = test::run_r1("generate --model " + dir("bf16") + " --tokens 1 --quant q3");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("--quant must be q8 or q4"), std::string::npos) << r.err;
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE((r.out + r.err).find("--quant: must be q8 or q4, got 'q3'"), std::string::npos) << r.err;
+  r = test::run_r1("generate --model " + dir("bf16") + " --tokens 1 --load hugepages");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE((r.out + r.err).find("--load: must be mmap or copy, got 'hugepages'"), std::string::npos) << r.err;
   // A q8 folder whose file lost its tail.
   namespace fs = std::filesystem;
   fs::create_directories(dir("cut"));

@@ -35,13 +35,20 @@ std::string raw_file(const std::string& header, size_t data_bytes) {
   return s + header + std::string(data_bytes, '\0');
 }
 
-std::string error_of(const std::string& path) {
+std::string error_in(const std::string& path, WeightMemory memory) {
   try {
-    SafetensorsFile f(path);
+    SafetensorsFile f(path, memory);
   } catch (const Error& e) {
     return e.what();
   }
   return "";
+}
+
+// The error for a malformed file; mapped and copied files must be refused with the same message.
+std::string error_of(const std::string& path) {
+  const std::string mapped = error_in(path, WeightMemory::Map);
+  EXPECT_EQ(mapped, error_in(path, WeightMemory::Copy));
+  return mapped;
 }
 
 TEST(Safetensors, RoundTripIsZeroCopy) {
@@ -55,6 +62,34 @@ TEST(Safetensors, RoundTripIsZeroCopy) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a.data) % 8, 0u);  // data area aligned
   EXPECT_EQ(reinterpret_cast<const float*>(ck.get("b").data)[3], 13.0f);
   EXPECT_EQ(ck.names().size(), 2u);
+}
+
+TEST(Safetensors, CopiedWeightsHoldTheSameBytes) {
+  test::TempDir d;
+  std::vector<OwnedTensor> ts;
+  for (int i = 0; i < 6; ++i) ts.push_back(f32_tensor("t" + std::to_string(i), {1000 + i}, float(i)));
+  write_checkpoint_tensors(d.path(), ts, 2);
+  const Checkpoint mapped(d.path(), WeightMemory::Map), copied(d.path(), WeightMemory::Copy);
+  EXPECT_EQ(mapped.memory(), WeightMemory::Map);
+  EXPECT_EQ(copied.memory(), WeightMemory::Copy);
+  for (const auto& name : mapped.names()) {
+    const TensorView &a = mapped.get(name), &b = copied.get(name);
+    ASSERT_EQ(a.nbytes, b.nbytes);
+    EXPECT_NE(a.data, b.data);
+    EXPECT_EQ(std::memcmp(a.data, b.data, a.nbytes), 0) << name;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data) % 4096, reinterpret_cast<uintptr_t>(a.data) % 4096);  // same alignment
+  }
+  // A copy that would not fit in memory is refused up front.
+  try {
+    check_copy_fits(uint64_t(1) << 62);
+    FAIL() << "a 4 EiB copy was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("use --load mmap"), std::string::npos) << e.what();
+  }
+  WeightMemory m;
+  EXPECT_TRUE(weight_memory_from_name("copy", &m));
+  EXPECT_EQ(m, WeightMemory::Copy);
+  EXPECT_FALSE(weight_memory_from_name("huge", &m));
 }
 
 TEST(Safetensors, ShardsWithIndex) {
