@@ -5,6 +5,8 @@
 // Each test is repeated; the median and the spread are printed (markdown, or JSON with --json).
 // With --spec mtp two more decode tests run side by side: N tokens of greedy generation from a prompt (--prompt,
 // or random tokens), plain and with MTP self-speculative decoding, with the acceptance rate.
+// tg rows note the weight bytes one decode step reads per token and the read rate that implies; with
+// --bandwidth the machine's read bandwidth is measured first (same threads) and tg rows give their % of it.
 #include <omp.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "kernels/cpu/read_bandwidth.h"
 #include "model/param_count.h"
 #include "runtime/kv_cache.h"
 #include "runtime/speculative.h"
@@ -29,7 +32,7 @@ Action add_bench(CLI::App& app) {
     ModelLoadOptions load;
     int64_t p = 512, n = 128, depth = 0;
     int threads = 0, reps = 3;
-    bool json = false, spec = false;
+    bool json = false, spec = false, bandwidth = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
@@ -39,6 +42,8 @@ Action add_bench(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->default_val(3);
   cmd->add_flag("--json", o->json, "Print JSON lines instead of a table");
+  cmd->add_flag("--bandwidth", o->bandwidth,
+                "Measure the memory read bandwidth (1 GiB, same threads) and give tg as a % of that bound");
   add_load_options(cmd, &o->load);
   add_spec_option(cmd, &o->spec);
   cmd->add_option("--prompt", o->prompt, "With --spec: the prompt text the greedy decode tests start from");
@@ -71,6 +76,8 @@ Action add_bench(CLI::App& app) {
                     note.c_str());
       std::fflush(stdout);
     };
+    const double weight_gb = double(decode_weight_bytes(c, m.weights())) / 1e9;
+    double read_gbs = 0.0;  // measured with --bandwidth
     auto run = [&](const char* name, int64_t n, bool prompt) {
       if (n <= 0) return;
       std::vector<double> tps;
@@ -91,7 +98,19 @@ Action add_bench(CLI::App& app) {
         const double s = std::chrono::duration<double>(clock::now() - t0).count();
         if (r > 0) tps.push_back(double(n) / s);
       }
-      report(std::string(name) + std::to_string(n) + (o->depth > 0 ? " @ d" + std::to_string(o->depth) : ""), tps, "");
+      std::string note;
+      if (!prompt) {  // decode: the weight bytes it streams per token, and the rate
+        std::sort(tps.begin(), tps.end());
+        const double gbs = tps[tps.size() / 2] * weight_gb;
+        char buf[128];
+        std::snprintf(buf, sizeof buf, "%.3f GB/token, %.1f GB/s", weight_gb, gbs);
+        note = buf;
+        if (read_gbs > 0) {
+          std::snprintf(buf, sizeof buf, ", %.0f %% of the read bound", 100.0 * gbs / read_gbs);
+          note += buf;
+        }
+      }
+      report(std::string(name) + std::to_string(n) + (o->depth > 0 ? " @ d" + std::to_string(o->depth) : ""), tps, note);
     };
     // Greedy generation of n tokens from the prompt, plain or speculative (decode time after the first token).
     std::vector<int32_t> gen_prompt;
@@ -123,6 +142,10 @@ Action add_bench(CLI::App& app) {
       std::printf("model: %s, %lld layers, %.1f M active of %.1f M parameters, weights %s\n\n", c.architecture.c_str(),
                   (long long)c.n_layers, double(pc.active) / 1e6, double(pc.total) / 1e6, dtype_tag(m.weights().layers[0].attn.wkv_a.dtype));
       std::printf("| model | threads | test | tokens/s (median ± sd) | |\n|---|---|---|---|---|\n");
+    }
+    if (o->bandwidth) {
+      read_gbs = cpu::read_bandwidth_gbs(size_t(1) << 30, 7);
+      report("read bandwidth (GB/s)", {read_gbs}, "1 GiB, median of 7 passes");
     }
     run("pp", o->p, true);
     run("tg", o->n, false);

@@ -1,5 +1,7 @@
 #include "model/weights.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "io/hf_names.h"
 
@@ -117,6 +119,26 @@ ModelWeights load_model_weights(const ModelConfig& c, const Checkpoint& ck) {
     m.mtp.push_back(std::move(t));
   }
   return m;
+}
+
+int64_t decode_weight_bytes(const ModelConfig& cfg, const ModelWeights& w) {
+  auto mlp = [](const MLPWeights& m) { return m.w1.nbytes() + m.w2.nbytes() + m.w3.nbytes(); };
+  int64_t b = w.embed.nbytes() / std::max<int64_t>(1, w.embed.rows) + w.head.nbytes();
+  for (int64_t l = 0; l < cfg.n_layers; ++l) {
+    const BlockWeights& L = w.layers[size_t(l)];
+    for (const Weight* x : {&L.attn.wq, &L.attn.wq_a, &L.attn.wq_b, &L.attn.wkv_a, &L.attn.wkv_b, &L.attn.wo,
+                            &L.gqa.wq, &L.gqa.wk, &L.gqa.wv, &L.gqa.wo})
+      b += x->nbytes();
+    if (!L.is_moe) {
+      b += mlp(L.mlp);
+      continue;
+    }
+    int64_t routed = 0;
+    for (const auto& e : L.moe.experts) routed += mlp(e);
+    b += L.moe.gate.nbytes() + mlp(L.moe.shared_experts) +
+         routed * cfg.n_activated_experts / std::max<int64_t>(1, int64_t(L.moe.experts.size()));
+  }
+  return b;
 }
 
 }  // namespace r1

@@ -76,6 +76,12 @@ struct ModelWeights {
 // Binds every tensor the config calls for; a missing tensor or a wrong shape/dtype throws r1::Error.
 ModelWeights load_model_weights(const ModelConfig& cfg, const Checkpoint& ck);
 
+// Bytes of weights one decode step reads for one token, as stored (quantized weights with their scales): every
+// attention and dense weight, the router, the shared experts, n_activated_experts routed experts of average
+// size, the head and one embedding row; norms and biases are left out (f32 vectors of dim size). Decode streams
+// these from memory once per token, so bytes / read bandwidth bounds its speed.
+int64_t decode_weight_bytes(const ModelConfig& cfg, const ModelWeights& w);
+
 // A small vector parameter (norm weight, router bias) in any float dtype, copied to f32.
 std::vector<float> load_vector(const Checkpoint& ck, const std::string& hf, int64_t n);
 
