@@ -66,10 +66,11 @@ TEST(Bf16Gemm, MatchesReferenceWithinReorderingBound) {
   REQUIRE_AVX512_BF16();
   Rng rng(23);
   struct Shape { int64_t rows, T, K; };
-  // Every tile remainder (rows % 4, T % 6), K tails (K % 32), more than one K slice (K > 1024), blocks of T.
+  // Every tile remainder (rows % 4, T % 6), K tails (K % 32), more than one K slice (K > 1024), blocks of T;
+  // for T = 1 (the row-by-row decode kernel) the 128-, 32- and masked-column steps alone and together.
   for (const Shape s : {Shape{1, 1, 1}, Shape{3, 2, 31}, Shape{4, 6, 32}, Shape{5, 7, 33}, Shape{9, 13, 100},
                         Shape{16, 1, 2048}, Shape{7, 4, 1030}, Shape{12, 100, 300}, Shape{66, 130, 64},
-                        Shape{8, 20, 2100}}) {
+                        Shape{8, 20, 2100}, Shape{5, 1, 161}, Shape{3, 1, 97}, Shape{2, 1, 4113}, Shape{4, 1, 128}}) {
     const int64_t ldw = s.K + 3, ldx = s.K + 5, ldy = s.rows + 2;  // strided, as for row ranges of a weight
     const std::vector<uint16_t> W = random_bf16(rng, s.rows * ldw, 2.0f), X = random_bf16(rng, s.T * ldx, 1.0f);
     std::vector<float> fast(size_t(s.T * ldy), -1.0f), slow(fast.size(), -1.0f);
