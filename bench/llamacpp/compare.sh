@@ -15,6 +15,10 @@
 #   ROUNDS [1]      alternations of the two engines; the order flips every round; medians over everything
 #   TYPES           llama.cpp weight types [bf16 q8_0 q4_k_m]; r1 runs the checkpoint's own dtype (bf16) next to
 #                   bf16, `--quant q8` next to q8_0 and `--quant q4` (4.5 bits/weight) next to q4_k_m (~4.8)
+#   R1_LOAD [copy]  r1's --load (copy: weights in huge-page memory; mmap: mapped like llama.cpp's default)
+#   LLAMA_ARGS      extra llama-bench arguments, e.g. "-mmp 0" (read the weights into memory instead of mapping)
+#   r1 also measures the machine's read bandwidth at each thread count (r1 bench --bandwidth); the table gives
+#   both engines' decode as a % of that bound (bytes of active weights per token x tokens/s / bandwidth)
 #   VERIFY [1]      check the bf16 GGUF against r1 (logits + greedy tokens, verify.py) before timing
 #   NICE [19]       niceness of every build, conversion and benchmark (0 for quiet machines)
 #   IDLE_WAIT [900] IDLE_MAX_BUSY [0.10]: before each timed run, wait up to IDLE_WAIT s for the machine's busy
@@ -115,7 +119,9 @@ timed() {  # BASE CMD...: stdout -> BASE.jsonl, stderr -> BASE.err,
   rm -f "$base.time0"
 }
 run_llama() {  # type threads round
-  timed "$out/llama-$1-t$2-r$3" "$build/bin/llama-bench" -m "$(gguf_of "$1")" -p "$P" -n "$N" -t "$2" -r "$reps" -o jsonl
+  # shellcheck disable=SC2086
+  timed "$out/llama-$1-t$2-r$3" "$build/bin/llama-bench" -m "$(gguf_of "$1")" -p "$P" -n "$N" -t "$2" -r "$reps" -o jsonl \
+    ${LLAMA_ARGS:-}
 }
 r1_quant() {  # llama.cpp type -> r1's nearest --quant format (q8_0: the same 8.5 bits; q4_k_m: r1's q4, 4.5 bits)
   case "$1" in q8_0) echo q8 ;; q4_0|q4_k_m|q4_k_s) echo q4 ;; *) echo "" ;; esac
@@ -123,7 +129,8 @@ r1_quant() {  # llama.cpp type -> r1's nearest --quant format (q8_0: the same 8.
 run_r1() {  # threads round [llama.cpp type]
   local t="${3:-bf16}" q
   q="$(r1_quant "$t")"
-  timed "$out/r1-$t-t$1-r$2" "$r1" bench --model "$model" -p "$P" -n "$N" -t "$1" -r "$reps" --json ${q:+--quant "$q"}
+  timed "$out/r1-$t-t$1-r$2" "$r1" bench --model "$model" -p "$P" -n "$N" -t "$1" -r "$reps" --json ${q:+--quant "$q"} \
+    --load "${R1_LOAD:-copy}" --bandwidth
 }
 "$r1" info --model "$model" --json > "$out/r1-info.json" 2>/dev/null || true
 { echo "r1: $("$r1" --version 2>/dev/null | head -1), binary $(date -u -r "$r1" +%FT%TZ), repo HEAD" \

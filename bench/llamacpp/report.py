@@ -35,6 +35,8 @@ def main():
             pass
 
     tps = {}  # (engine, type, threads, test) -> [per-round medians]
+    bw = {}  # threads -> [read bandwidth GB/s, measured by r1 bench --bandwidth before each r1 run]
+    wbytes = {}  # (type, test) -> r1's weight GB read per decode token
     rss = {}  # (engine, type, threads) -> KiB
     others = {}  # (engine, type, threads) -> max CPUs used by other processes during the runs
     majflt = {}  # (engine, type, threads) -> max major page faults of one run
@@ -55,6 +57,11 @@ def main():
                 meta.setdefault(typ, j)
             else:
                 test, v = j["test"], j["tokens_per_second"]
+                if "read_gbs" in j:
+                    bw.setdefault(thr, []).append(j["read_gbs"])
+                    continue
+                if "weight_gb_per_token" in j:
+                    wbytes[(typ, test)] = j["weight_gb_per_token"]
             tps.setdefault((eng, typ, thr, test), []).append(v)
         r = path[:-len(".jsonl")] + ".time"
         if os.path.exists(r):
@@ -106,9 +113,26 @@ def main():
           "mapped weights included; others: CPUs other processes kept busy during the run (max over rounds); "
           "major faults: pages read from disk during the run (max over rounds; high = page cache too small)\n")
 
-    print("| test | threads | weights | llama.cpp t/s | r1 t/s | r1 / llama.cpp | llama.cpp peak RSS | r1 peak RSS "
-          "| others (llama.cpp / r1) | major faults (llama.cpp / r1) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    if bw:
+        print("- read bandwidth (r1 bench --bandwidth, 1 GiB, median over runs): " +
+              ", ".join(f"{t} thread(s) {med(v):.1f} GB/s" for t, v in sorted(bw.items())))
+        print("- % of bound (decode rows): weight bytes read per token x tokens/s / read bandwidth; r1's bytes from "
+              "r1 bench, llama.cpp's scaled from the bf16 bytes by its GGUF's size\n")
+
+    def pct_bound(eng, typ, thr, test, v):
+        if v is None or not test.startswith("tg") or thr not in bw:
+            return "-"
+        gb = wbytes.get((typ, test))
+        if eng == "llama":
+            b16 = wbytes.get(("bf16", test))
+            if b16 is None or typ not in meta or "bf16" not in meta:
+                return "-"
+            gb = b16 * meta[typ]["model_size"] / meta["bf16"]["model_size"]
+        return f"{100 * gb * v / med(bw[thr]):.0f} %" if gb else "-"
+
+    print("| test | threads | weights | llama.cpp t/s | r1 t/s | r1 / llama.cpp | % of bound (llama.cpp / r1) "
+          "| llama.cpp peak RSS | r1 peak RSS | others (llama.cpp / r1) | major faults (llama.cpp / r1) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     types = sorted({k[1] for k in tps if k[0] == "llama"} | {k[1] for k in tps if k[0] == "r1"},
                    key=lambda t: ["bf16", "f16", "f32", "q8_0", "q4_k_m"].index(t)
                    if t in ["bf16", "f16", "f32", "q8_0", "q4_k_m"] else 99)
@@ -131,6 +155,7 @@ def main():
                 ratio = f"{rv / lv:.2f}" if lv and rv else "n/a"
                 print(f"| {test} | {thr} | {typ} | {lv:.2f} |" if lv is not None else f"| {test} | {thr} | {typ} | n/a |",
                       f"{rv:.2f} |" if rv is not None else "n/a |", f"{ratio} |",
+                      f"{pct_bound('llama', typ, thr, test, lv)} / {pct_bound('r1', typ, thr, test, rv)} |",
                       f"{fmt_rss(('llama', typ, thr))} |", f"{fmt_rss(('r1', typ, thr))} |",
                       f"{fmt_cpu(('llama', typ, thr))} / {fmt_cpu(('r1', typ, thr))} |",
                       f"{majflt.get(('llama', typ, thr), '-')} / {majflt.get(('r1', typ, thr), '-')} |")

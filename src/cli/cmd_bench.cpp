@@ -60,7 +60,9 @@ Action add_bench(CLI::App& app) {
     std::vector<float> logits(static_cast<size_t>(c.vocab_size));
     using clock = std::chrono::steady_clock;
     const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    auto report = [&](const std::string& test, std::vector<double> tps, const std::string& note) {
+    // json: extra "key":value fields for --json (starting with a comma)
+    auto report = [&](const std::string& test, std::vector<double> tps, const std::string& note,
+                      const std::string& json = "") {
       std::sort(tps.begin(), tps.end());
       const double med = tps[tps.size() / 2];
       double var = 0.0, mean = 0.0;
@@ -68,9 +70,9 @@ Action add_bench(CLI::App& app) {
       for (double v : tps) var += (v - mean) * (v - mean) / double(tps.size());
       if (o->json)
         std::printf("{\"model\":\"%s\",\"test\":\"%s\",\"threads\":%d,\"tokens_per_second\":%.3f,\"stddev\":%.3f,"
-                    "\"repetitions\":%d%s%s%s}\n",
+                    "\"repetitions\":%d%s%s%s%s}\n",
                     o->model.c_str(), test.c_str(), threads, med, std::sqrt(var), o->reps, note.empty() ? "" : ",\"note\":\"",
-                    note.c_str(), note.empty() ? "" : "\"");
+                    note.c_str(), note.empty() ? "" : "\"", json.c_str());
       else
         std::printf("| %s | %d | %s | %.2f ± %.2f | %s |\n", o->model.c_str(), threads, test.c_str(), med, std::sqrt(var),
                     note.c_str());
@@ -98,19 +100,22 @@ Action add_bench(CLI::App& app) {
         const double s = std::chrono::duration<double>(clock::now() - t0).count();
         if (r > 0) tps.push_back(double(n) / s);
       }
-      std::string note;
+      std::string note, json;
       if (!prompt) {  // decode: the weight bytes it streams per token, and the rate
         std::sort(tps.begin(), tps.end());
         const double gbs = tps[tps.size() / 2] * weight_gb;
         char buf[128];
         std::snprintf(buf, sizeof buf, "%.3f GB/token, %.1f GB/s", weight_gb, gbs);
         note = buf;
+        std::snprintf(buf, sizeof buf, ",\"weight_gb_per_token\":%.6f,\"weight_gbs\":%.3f", weight_gb, gbs);
+        json = buf;
         if (read_gbs > 0) {
           std::snprintf(buf, sizeof buf, ", %.0f %% of the read bound", 100.0 * gbs / read_gbs);
           note += buf;
         }
       }
-      report(std::string(name) + std::to_string(n) + (o->depth > 0 ? " @ d" + std::to_string(o->depth) : ""), tps, note);
+      report(std::string(name) + std::to_string(n) + (o->depth > 0 ? " @ d" + std::to_string(o->depth) : ""), tps, note,
+             json);
     };
     // Greedy generation of n tokens from the prompt, plain or speculative (decode time after the first token).
     std::vector<int32_t> gen_prompt;
@@ -145,7 +150,7 @@ Action add_bench(CLI::App& app) {
     }
     if (o->bandwidth) {
       read_gbs = cpu::read_bandwidth_gbs(size_t(1) << 30, 7);
-      report("read bandwidth (GB/s)", {read_gbs}, "1 GiB, median of 7 passes");
+      report("read bandwidth (GB/s)", {read_gbs}, "1 GiB, median of 7 passes", ",\"read_gbs\":" + std::to_string(read_gbs));
     }
     run("pp", o->p, true);
     run("tg", o->n, false);
