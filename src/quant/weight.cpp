@@ -1,6 +1,5 @@
 #include "quant/weight.h"
 
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/dot_quant.h"
 #include "kernels/cpu/gemm_bf16.h"
+#include "kernels/cpu/sgemm.h"
 #include "kernels/ops.h"
 #include "quant/quantize.h"
 
@@ -206,13 +206,7 @@ namespace {
 constexpr int64_t kGemmMinRows = 16;  // inputs from which dequantize + sgemm beats the 4-wide dot kernels
 constexpr int64_t kGemmBlock = 64;    // weight rows dequantized per sgemm call
 
-void ensure_single_threaded_blas() {
-  static const bool once = [] {
-    openblas_set_num_threads(1);  // parallelism comes from OpenMP over row blocks
-    return true;
-  }();
-  (void)once;
-}
+
 
 // BF16 weights on a CPU with AVX512-BF16: the inputs are rounded to bf16 once, then each thread multiplies
 // panels of weight rows with all of them (decode and prefill alike; kernels/cpu/gemm_bf16.h).
@@ -270,14 +264,12 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
   }
   if (T < kGemmMinRows || w.dtype == DType::F32) {
     if (w.dtype == DType::F32 && T >= kGemmMinRows) {  // f32 weights: sgemm straight on the mapped rows
-      ensure_single_threaded_blas();
       const float* W = reinterpret_cast<const float*>(w.data);
       const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
 #pragma omp parallel for schedule(static) if (par)
       for (int64_t b = 0; b < nb; ++b) {
         const int64_t rb = r0 + b * kGemmBlock, m = std::min(kGemmBlock, r1 - rb);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(T), int(m), int(w.cols), 1.0f, x, int(w.cols),
-                    W + rb * w.cols, int(w.cols), 0.0f, y + (rb - r0), int(n));
+        cpu::sgemm_serial(true, T, m, w.cols, x, w.cols, W + rb * w.cols, w.cols, 0.0f, y + (rb - r0), n);
       }
       return;
     }
@@ -320,7 +312,6 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  ensure_single_threaded_blas();
   const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
 #pragma omp parallel if (par)
   {
@@ -329,8 +320,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     for (int64_t b = 0; b < nb; ++b) {
       const int64_t rb = r0 + b * kGemmBlock, m = std::min(kGemmBlock, r1 - rb);
       for (int64_t i = 0; i < m; ++i) w.dequant_row(rb + i, &buf[size_t(i * w.cols)]);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(T), int(m), int(w.cols), 1.0f, x, int(w.cols),
-                  buf.data(), int(w.cols), 0.0f, y + (rb - r0), int(n));
+      cpu::sgemm_serial(true, T, m, w.cols, x, w.cols, buf.data(), w.cols, 0.0f, y + (rb - r0), n);
     }
   }
 }
