@@ -313,6 +313,27 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     return;
   }
   const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
+  if (cpu::avx512_bf16_enabled() && (is_block_quant(w.dtype) || w.dtype == DType::F8_E4M3)) {
+    // Q8 / Q4 / FP8 prompts on an AVX512-BF16 CPU: panels dequantized to f32, rounded to bf16 (as DeepSeek's
+    // FP8 reference dequantizes to bf16 before its GEMM; an int8 or 4-bit code times its scale loses at most
+    // 2^-9 relative), then the bf16 GEMM with the inputs rounded once; 2-3x the f32 sgemm. (F16 keeps sgemm:
+    // bf16 would drop 3 of its mantissa bits.)
+    std::vector<uint16_t> xb(static_cast<size_t>(T * w.cols));
+    cpu::to_bf16_avx512(x, T * w.cols, xb.data());
+#pragma omp parallel if (par)
+    {
+      std::vector<float> buf(static_cast<size_t>(kGemmBlock * w.cols));
+      std::vector<uint16_t> wb(buf.size());
+#pragma omp for schedule(static)
+      for (int64_t b = 0; b < nb; ++b) {
+        const int64_t rb = r0 + b * kGemmBlock, m = std::min(kGemmBlock, r1 - rb);
+        for (int64_t i = 0; i < m; ++i) w.dequant_row(rb + i, &buf[size_t(i * w.cols)]);
+        cpu::to_bf16_avx512(buf.data(), m * w.cols, wb.data());
+        cpu::gemm_bf16_avx512(wb.data(), w.cols, m, xb.data(), w.cols, T, w.cols, y + (rb - r0), n);
+      }
+    }
+    return;
+  }
 #pragma omp parallel if (par)
   {
     std::vector<float> buf(static_cast<size_t>(kGemmBlock * w.cols));

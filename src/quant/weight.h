@@ -55,7 +55,8 @@ Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, 
 // Few rows of x (decode): per-row dot kernels on the stored format (for Q8/Q4: x is quantized to int8 blocks
 // once, then integer dot products). Many (prefill): blocks of rows are dequantized to f32 and multiplied with
 // OpenBLAS sgemm. BF16 weights on a CPU with AVX512-BF16 (cpu::avx512_bf16_enabled()): x is rounded to bf16
-// once and every T takes the bf16 GEMM kernels (vdpbf16ps, f32 accumulation), as llama.cpp does.
+// once and every T takes the bf16 GEMM kernels (vdpbf16ps, f32 accumulation), as llama.cpp does; on such a CPU
+// the Q8 / Q4 / FP8 prefill blocks are dequantized to bf16 for the same kernels.
 void linear(const Weight& w, const float* x, int64_t T, float* y);
 
 // The same, computing only output rows [r0, r1) into y (T, r1 - r0).

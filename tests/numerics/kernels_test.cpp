@@ -79,15 +79,21 @@ TEST_P(DotKernels, LinearPathsAgree) {
   Buffers b;
   const int64_t rows = 200, cols = 300;
   const Weight w = make(GetParam(), rows, cols, b, rng);
-  const bool bf16_x = GetParam() == DType::BF16 && cpu::avx512_bf16_enabled();
+  // FP8 prompts (T >= 16) on such a CPU run the same kernels on weight blocks dequantized and rounded to bf16.
+  const bool avx512 = cpu::avx512_bf16_enabled();
+  const auto round_bf16 = [](std::vector<float>& v) {
+    for (auto& e : v) e = bf16_to_f32(f32_to_bf16(e));
+  };
   for (int64_t T : {1, 2, 3, 4, 9, 40}) {
+    const bool bf16_x = avx512 && (GetParam() == DType::BF16 || (GetParam() == DType::F8_E4M3 && T >= 16));
+    const bool bf16_w = avx512 && GetParam() == DType::F8_E4M3 && T >= 16;
     std::vector<float> x(size_t(T * cols)), y(size_t(T * rows)), row(static_cast<size_t>(cols));
     for (auto& v : x) v = rng.symmetric(1.0f);
     linear(w, x.data(), T, y.data());
-    if (bf16_x)
-      for (auto& v : x) v = bf16_to_f32(f32_to_bf16(v));
+    if (bf16_x) round_bf16(x);
     for (int64_t r = 0; r < rows; r += 37) {
       w.dequant_row(r, row.data());
+      if (bf16_w) round_bf16(row);
       for (int64_t t = 0; t < T; ++t) {
         double exact = 0.0, mag = 0.0;
         for (int64_t i = 0; i < cols; ++i) {

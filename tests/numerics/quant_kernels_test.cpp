@@ -11,6 +11,7 @@
 #include "core/dtype.h"
 #include "core/rng.h"
 #include "kernels/cpu/dot_quant.h"
+#include "kernels/cpu/gemm_bf16.h"
 #include "kernels/ref/quant_ref.h"
 #include "quant/quantize.h"
 #include "quant/weight.h"
@@ -193,15 +194,23 @@ TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
   ASSERT_EQ(w.dtype, GetParam());
   ASSERT_EQ(w.nbytes(), rows * quant_row_bytes(GetParam(), cols));
   std::vector<float> row(static_cast<size_t>(cols));
+  // Prompts (T >= 16) on an AVX512-BF16 CPU multiply weight blocks dequantized and rounded to bf16 with
+  // bf16-rounded inputs (quant/weight.h): the definition is then taken on those operands.
+  const auto round_bf16 = [](std::vector<float>& v) {
+    for (auto& e : v) e = bf16_to_f32(f32_to_bf16(e));
+  };
   for (int64_t T : {1, 2, 4, 5, 9, 16, 20}) {
+    const bool bf16 = T >= 16 && cpu::avx512_bf16_enabled();
     const std::vector<float> x = random_vec(rng, T * cols, 1.5f);
     std::vector<float> y(size_t(T * rows));
     linear(w, x.data(), T, y.data());
     for (int64_t t = 0; t < T; ++t) {
-      const std::vector<float> xt(x.begin() + t * cols, x.begin() + (t + 1) * cols);
+      std::vector<float> xt(x.begin() + t * cols, x.begin() + (t + 1) * cols);
       const std::vector<BlockQ8X> xq = quant_x(xt);
+      if (bf16) round_bf16(xt);
       for (int64_t r = 0; r < rows; ++r) {
         w.dequant_row(r, row.data());
+        if (bf16) round_bf16(row);
         double exact = 0.0, mag = 0.0, act = 0.0;
         for (int64_t i = 0; i < cols; ++i) {
           exact += double(row[size_t(i)]) * xt[size_t(i)];
