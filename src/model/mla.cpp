@@ -31,8 +31,7 @@ std::vector<float> queries(const ModelConfig& c, const Rope& rope, const MLAWeig
     }
     linear(w.wq_b, qa.data(), N, q.data());
   }
-  for (int64_t t = 0; t < N; ++t)
-    for (int64_t h = 0; h < H; ++h) rope.apply(&q[size_t((t * H + h) * qk + nope)], rows.pos[t]);
+  for (int64_t t = 0; t < N; ++t) rope.apply(&q[size_t(t * H * qk + nope)], rows.pos[t], H, qk);  // one sin/cos per row
   return q;
 }
 
