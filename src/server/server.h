@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/dtype.h"
+
 namespace r1::server {
 
 struct ServerOptions {
@@ -18,6 +20,7 @@ struct ServerOptions {
   std::string model_id;            // name clients use; default: the model folder's name
   std::string quant;               // "q8" / "q4": quantize linear weights at load time; "": as stored
   bool spec = false;               // MTP self-speculative decoding
+  DType cache_type = DType::F32;   // KV cache storage: F32, BF16 or F8_E4M3 (kernels/cache_row.h)
 };
 
 // Serves until SIGINT or SIGTERM; returns the process exit code (0 after a clean stop).

@@ -157,3 +157,60 @@ TEST(Batch, RowsOfDifferentSequencesMatchSeparateDecoding) {
 
 }  // namespace
 }  // namespace r1
+
+// The KV cache's storage types (kernels/cache_row.h; docs/numerics.md, "KV cache storage"). Teacher-forced on the
+// f32 cache's greedy continuation of the golden prompt, 16 decode steps: the logits with a bf16 / fp8 cache
+// against the f32 cache's.
+namespace r1 {
+namespace {
+
+// Logits after the prompt and after each of the n tokens of `cont`, decoding one token at a time.
+std::vector<std::vector<float>> decode_logits(const Model& m, const std::vector<int32_t>& prompt,
+                                              const std::vector<int32_t>& cont, DType type) {
+  LatentKVCache cache(m.config(), int64_t(prompt.size() + cont.size()) + 1, 0, type);
+  std::vector<std::vector<float>> out;
+  std::vector<float> l(size_t(m.config().vocab_size));
+  m.forward(prompt.data(), int64_t(prompt.size()), 0, cache, l.data());
+  out.push_back(l);
+  for (size_t i = 0; i < cont.size(); ++i) {
+    m.forward(&cont[i], 1, int64_t(prompt.size() + i), cache, l.data());
+    out.push_back(l);
+  }
+  return out;
+}
+
+class CacheTypeTest : public ::testing::TestWithParam<test::Variant> {};
+
+TEST_P(CacheTypeTest, DecodeLogitsWithinTheRoundingBound) {
+  const test::Variant& v = GetParam();
+  test::TempDir dir;
+  InitOptions o = v.init;
+  o.out = dir.path();
+  init_checkpoint(o);
+  const Model m(dir.path());
+  const Golden g = load_golden(v.name + "_short.json");
+  GenerateParams gp;
+  gp.max_tokens = 16;
+  gp.ignore_eos = true;
+  const std::vector<int32_t> cont = generate(m, g.tokens, gp).tokens;
+  const auto ref = decode_logits(m, g.tokens, cont, DType::F32);
+  for (DType t : {DType::BF16, DType::F8_E4M3}) {
+    const auto got = decode_logits(m, g.tokens, cont, t);
+    double worst = 0.0;
+    for (size_t s = 0; s < ref.size(); ++s) worst = std::max(worst, rel_diff(got[s], ref[s]));
+    std::printf("[ cache %s ] %s: max |dlogit| / max |logit| over %zu steps = %.3g\n", cache_type_name(t),
+                v.name.c_str(), ref.size(), worst);
+    EXPECT_GT(worst, 0.0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, CacheTypeTest, ::testing::ValuesIn(test::golden_variants()),
+                         [](const auto& info) {
+                           std::string n = info.param.name;
+                           for (auto& c : n)
+                             if (c == '-') c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace r1
