@@ -15,6 +15,7 @@
 #include "core/rng.h"
 #include "kernels/cache_row.h"
 #include "kernels/cpu/cache_row_ops.h"
+#include "kernels/ops.h"
 #include "kernels/ref/cache_row_ref.h"
 
 namespace r1 {
@@ -159,6 +160,69 @@ TEST(CacheRow, Fp8IsNanFreeAndSaturates) {
   EXPECT_NEAR(y[2], -2.0f, 2.0 * 2 * kU);  // the part's amax: 448 * (amax / 448), two f32 roundings
   EXPECT_EQ(y[3], 448.0f); // inf saturates (an all-zero finite part has scale 1)
   EXPECT_EQ(y[4], 0.0f);
+}
+
+// One head of absorbed MLA attention over S cached rows [latent | rope key], computed with the cache kernels as
+// attend_absorb does: s_j = tau (q . x_j), p = softmax(s), ctx = sum_j p_j latent_j. Rounding the rows (x^ = x + e)
+// moves each score by at most delta = tau max_j sum_i |q_i| |e_ji|; then p^_j / p_j lies in [e^-2delta, e^2delta],
+// so sum_j |p^_j - p_j| <= e^2delta - 1 and
+//   |ctx^ - ctx|_inf <= (e^2delta - 1) max_j |latent^_j|_inf + max_j |e_j|_inf      (+ f32 arithmetic slack),
+// with |e_ji| <= eps |x_ji| + eta (eps = 2^-8, eta = 0 for bf16; eps = 2^-4, eta = 2^-10 s for fp8: the codec
+// bounds above). This is the per-layer bound docs/numerics.md builds on.
+TEST(CacheRow, AttentionOverRoundedRowsWithinTheScoreBound) {
+  Rng rng(41);
+  const int64_t kvr = 128, rope = 32, W = kvr + rope, S = 40;
+  const float tau = 1.0f / std::sqrt(float(96));
+  for (DType t : {DType::BF16, DType::F8_E4M3}) {
+    const double eps = t == DType::BF16 ? 0x1p-8 : 0x1p-4;
+    const CacheRowFormat exact = fmt(DType::F32, W, kvr), rounded = fmt(t, W, kvr);
+    std::vector<std::vector<uint8_t>> rx(S), rr(S);
+    std::vector<std::vector<float>> x(S);
+    for (int64_t j = 0; j < S; ++j) {
+      x[size_t(j)].resize(size_t(W));  // latent-like magnitudes (kv_norm output), rope keys a little larger
+      for (int64_t i = 0; i < W; ++i) x[size_t(j)][size_t(i)] = rng.symmetric(i < kvr ? 1.0f : 3.0f);
+      rx[size_t(j)].resize(size_t(exact.bytes()));
+      rr[size_t(j)].resize(size_t(rounded.bytes()));
+      cache_row_store(exact, x[size_t(j)].data(), rx[size_t(j)].data());
+      cache_row_store(rounded, x[size_t(j)].data(), rr[size_t(j)].data());
+    }
+    for (int head = 0; head < 8; ++head) {
+      std::vector<float> q(static_cast<size_t>(W));
+      for (auto& v : q) v = rng.symmetric(0.5f);
+      auto attend = [&](const CacheRowFormat& f, const std::vector<std::vector<uint8_t>>& rows) {
+        std::vector<float> p(static_cast<size_t>(S)), ctx(static_cast<size_t>(kvr), 0.0f);
+        for (int64_t j = 0; j < S; ++j)
+          p[size_t(j)] = (cpu::cache_dot(f, rows[size_t(j)].data(), 0, kvr, q.data()) +
+                          cpu::cache_dot(f, rows[size_t(j)].data(), kvr, rope, q.data() + kvr)) * tau;
+        ops::softmax(p.data(), S);
+        for (int64_t j = 0; j < S; ++j) cpu::cache_axpy(f, p[size_t(j)], rows[size_t(j)].data(), 0, kvr, ctx.data());
+        return ctx;
+      };
+      const std::vector<float> c0 = attend(exact, rx), c1 = attend(rounded, rr);
+      double delta = 0.0, emax = 0.0, lmax = 0.0, xmax = 0.0;
+      for (int64_t j = 0; j < S; ++j) {
+        std::vector<float> xr(static_cast<size_t>(W));
+        cache_row_load(rounded, rr[size_t(j)].data(), 0, kvr, xr.data());
+        cache_row_load(rounded, rr[size_t(j)].data(), kvr, rope, xr.data() + kvr);
+        double d = 0.0;
+        for (int64_t i = 0; i < W; ++i) {
+          const double eta = t == DType::BF16 ? 0.0 : 0x1p-10 * cache_row_scale(rounded, rr[size_t(j)].data(), i);
+          const double e = eps * std::fabs(double(x[size_t(j)][size_t(i)])) + eta;  // a priori, not measured
+          d += std::fabs(double(q[size_t(i)])) * e;
+          xmax = std::max(xmax, std::fabs(double(x[size_t(j)][size_t(i)])));
+          if (i < kvr) emax = std::max(emax, e), lmax = std::max(lmax, std::fabs(double(xr[size_t(i)])));
+        }
+        delta = std::max(delta, double(tau) * d);
+      }
+      const double slack = 8.0 * double(S + W) * kU * xmax;
+      const double bound = std::expm1(2.0 * delta) * lmax + emax + slack;
+      double dev = 0.0;
+      for (int64_t i = 0; i < kvr; ++i) dev = std::max(dev, std::fabs(double(c1[size_t(i)]) - double(c0[size_t(i)])));
+      EXPECT_LE(dev, bound) << cache_type_name(t) << " head " << head;
+      EXPECT_GT(dev, 0.0);
+      if (head == 0) std::printf("[ %s ] attention: |dctx| %.3g, bound %.3g (delta %.3g)\n", cache_type_name(t), dev, bound, delta);
+    }
+  }
 }
 
 TEST(CacheRow, TypeNames) {

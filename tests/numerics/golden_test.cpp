@@ -6,7 +6,9 @@
 // op. Measured agreement is about 1e-6, two orders of magnitude inside the bound.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "model/transformer.h"
@@ -181,7 +183,12 @@ std::vector<std::vector<float>> decode_logits(const Model& m, const std::vector<
 
 class CacheTypeTest : public ::testing::TestWithParam<test::Variant> {};
 
-TEST_P(CacheTypeTest, DecodeLogitsWithinTheRoundingBound) {
+// What is provable is tested: both attention paths, and a full forward vs incremental decoding, read the same
+// rounded rows, so they agree to the f32 bound (kRelTol) as they do on an f32 cache; and greedy decoding with a
+// bf16 cache keeps the f32 cache's tokens while the f32 top-2 margin exceeds twice the largest logit deviation
+// measured (teacher-forced) so far. The deviation itself is measured and printed, not bounded: MoE routing is a
+// top-k choice, so no bound linear in the rounding exists for these models (docs/numerics.md, "KV cache storage").
+TEST_P(CacheTypeTest, RoundedCachesAreConsistentAndCloseToF32) {
   const test::Variant& v = GetParam();
   test::TempDir dir;
   InitOptions o = v.init;
@@ -194,14 +201,41 @@ TEST_P(CacheTypeTest, DecodeLogitsWithinTheRoundingBound) {
   gp.ignore_eos = true;
   const std::vector<int32_t> cont = generate(m, g.tokens, gp).tokens;
   const auto ref = decode_logits(m, g.tokens, cont, DType::F32);
+  std::vector<int32_t> all = g.tokens;
+  all.insert(all.end(), cont.begin(), cont.end() - 1);
   for (DType t : {DType::BF16, DType::F8_E4M3}) {
     const auto got = decode_logits(m, g.tokens, cont, t);
     double worst = 0.0;
     for (size_t s = 0; s < ref.size(); ++s) worst = std::max(worst, rel_diff(got[s], ref[s]));
-    std::printf("[ cache %s ] %s: max |dlogit| / max |logit| over %zu steps = %.3g\n", cache_type_name(t),
-                v.name.c_str(), ref.size(), worst);
-    EXPECT_GT(worst, 0.0);
+    const double eps = t == DType::BF16 ? 0x1p-8 : 0x1p-4;
+    std::printf("[ cache %s ] %s: max|dlogit|/max|logit| over %zu decode steps %.3g = %.2f eps\n", cache_type_name(t),
+                v.name.c_str(), ref.size(), worst, worst / eps);
+    EXPECT_GT(worst, 0.0);  // the rows really are rounded
+    std::vector<float> ln(size_t(m.config().vocab_size)), la(ln.size());
+    LatentKVCache c1(m.config(), int64_t(all.size()), 0, t), c2(m.config(), int64_t(all.size()), 0, t);
+    m.forward(all.data(), int64_t(all.size()), 0, c1, ln.data(), AttnMode::Naive);
+    m.forward(all.data(), int64_t(all.size()), 0, c2, la.data(), AttnMode::Absorb);
+    EXPECT_LE(rel_diff(la, ln), kRelTol) << cache_type_name(t);
+    // got[16] are the logits after feeding cont[0..15] one at a time: the same rows as the full forward's.
+    EXPECT_LE(rel_diff(got[cont.size() - 1], ln), kRelTol) << cache_type_name(t);
   }
+  // Greedy with a bf16 cache, free-running, against the f32 tokens while the f32 margin is provably large enough.
+  gp.cache_type = DType::BF16;
+  const std::vector<int32_t> b16 = generate(m, g.tokens, gp).tokens;
+  const auto got = decode_logits(m, g.tokens, cont, DType::BF16);
+  double dmax = 0.0;
+  size_t kept = 0;
+  for (size_t s = 0; s < cont.size(); ++s) {
+    for (size_t k = 0; k < ref[s].size(); ++k) dmax = std::max(dmax, std::fabs(double(got[s][k]) - double(ref[s][k])));
+    std::vector<float> top = ref[s];
+    std::partial_sort(top.begin(), top.begin() + 2, top.end(), std::greater<float>());
+    if (double(top[0]) - double(top[1]) <= 2.0 * dmax) break;  // a near-tie: from here on either token is fine
+    EXPECT_EQ(b16[s], cont[s]) << "step " << s;
+    ++kept;
+  }
+  std::printf("[ cache bf16 ] %s: greedy tokens provably equal for %zu of %zu steps; equal in fact for %zu\n",
+              v.name.c_str(), kept, cont.size(),
+              size_t(std::mismatch(b16.begin(), b16.end(), cont.begin()).first - b16.begin()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, CacheTypeTest, ::testing::ValuesIn(test::golden_variants()),
