@@ -41,22 +41,39 @@ Golden load_golden(const std::string& file) {
           j["logits"].get<std::vector<float>>()};
 }
 
-std::vector<float> last_logits(const Model& m, const std::vector<int32_t>& toks, AttnMode mode) {
-  LatentKVCache cache(m.config(), int64_t(toks.size()));
+std::vector<float> last_logits(const Model& m, const std::vector<int32_t>& toks, AttnMode mode,
+                               DType cache_type = DType::F32) {
+  LatentKVCache cache(m.config(), int64_t(toks.size()), 0, cache_type);
   std::vector<float> out(size_t(m.config().vocab_size));
   m.forward(toks.data(), int64_t(toks.size()), 0, cache, out.data(), mode);
   return out;
+}
+
+// A golden variant's checkpoint, written to a temporary folder and loaded.
+struct BuiltModel {
+  explicit BuiltModel(const test::Variant& v) {
+    InitOptions o = v.init;
+    o.out = dir.path();
+    init_checkpoint(o);
+    model = std::make_unique<Model>(dir.path());
+  }
+  test::TempDir dir;
+  std::unique_ptr<Model> model;
+};
+
+std::string variant_test_name(const ::testing::TestParamInfo<test::Variant>& info) {
+  std::string n = info.param.name;
+  for (auto& c : n)
+    if (c == '-') c = '_';
+  return n;
 }
 
 class GoldenTest : public ::testing::TestWithParam<test::Variant> {};
 
 TEST_P(GoldenTest, LogitsAndGreedyMatchReference) {
   const test::Variant& v = GetParam();
-  test::TempDir dir;
-  InitOptions o = v.init;
-  o.out = dir.path();
-  init_checkpoint(o);
-  const Model m(dir.path());
+  const BuiltModel built(v);
+  const Model& m = *built.model;
   for (const std::string prompt : {"short", "long"}) {
     SCOPED_TRACE(v.name + "_" + prompt);
     const Golden g = load_golden(v.name + "_" + prompt + ".json");
@@ -76,13 +93,7 @@ TEST_P(GoldenTest, LogitsAndGreedyMatchReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, GoldenTest, ::testing::ValuesIn(test::golden_variants()),
-                         [](const auto& info) {
-                           std::string n = info.param.name;
-                           for (auto& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Variants, GoldenTest, ::testing::ValuesIn(test::golden_variants()), variant_test_name);
 
 // Decoding token by token over the cache gives the same logits as one forward over the whole sequence.
 TEST(Incremental, DecodeOverCacheEqualsFullForward) {
@@ -190,11 +201,8 @@ class CacheTypeTest : public ::testing::TestWithParam<test::Variant> {};
 // top-k choice, so no bound linear in the rounding exists for these models (docs/numerics.md, "KV cache storage").
 TEST_P(CacheTypeTest, RoundedCachesAreConsistentAndCloseToF32) {
   const test::Variant& v = GetParam();
-  test::TempDir dir;
-  InitOptions o = v.init;
-  o.out = dir.path();
-  init_checkpoint(o);
-  const Model m(dir.path());
+  const BuiltModel built(v);
+  const Model& m = *built.model;
   const Golden g = load_golden(v.name + "_short.json");
   GenerateParams gp;
   gp.max_tokens = 16;
@@ -211,10 +219,7 @@ TEST_P(CacheTypeTest, RoundedCachesAreConsistentAndCloseToF32) {
     std::printf("[ cache %s ] %s: max|dlogit|/max|logit| over %zu decode steps %.3g = %.2f eps\n", cache_type_name(t),
                 v.name.c_str(), ref.size(), worst, worst / eps);
     EXPECT_GT(worst, 0.0);  // the rows really are rounded
-    std::vector<float> ln(size_t(m.config().vocab_size)), la(ln.size());
-    LatentKVCache c1(m.config(), int64_t(all.size()), 0, t), c2(m.config(), int64_t(all.size()), 0, t);
-    m.forward(all.data(), int64_t(all.size()), 0, c1, ln.data(), AttnMode::Naive);
-    m.forward(all.data(), int64_t(all.size()), 0, c2, la.data(), AttnMode::Absorb);
+    const auto ln = last_logits(m, all, AttnMode::Naive, t), la = last_logits(m, all, AttnMode::Absorb, t);
     EXPECT_LE(rel_diff(la, ln), kRelTol) << cache_type_name(t);
     // got[16] are the logits after feeding cont[0..15] one at a time: the same rows as the full forward's.
     EXPECT_LE(rel_diff(got[cont.size() - 1], ln), kRelTol) << cache_type_name(t);
@@ -238,13 +243,7 @@ TEST_P(CacheTypeTest, RoundedCachesAreConsistentAndCloseToF32) {
               size_t(std::mismatch(b16.begin(), b16.end(), cont.begin()).first - b16.begin()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, CacheTypeTest, ::testing::ValuesIn(test::golden_variants()),
-                         [](const auto& info) {
-                           std::string n = info.param.name;
-                           for (auto& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Variants, CacheTypeTest, ::testing::ValuesIn(test::golden_variants()), variant_test_name);
 
 }  // namespace
 }  // namespace r1
