@@ -77,7 +77,7 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
 //   q_lat[t,h] = sum_d q_nope[t,h,d] wkv_b[h,d,:];  scores over the cached latent and k_pe;
 //   ctx[t,h] = sum_s p_s latent_s;  o[t,h,d] = wkv_b[h, nope + d, :] . ctx[t,h]
 // Fused over heads: each thread takes a block of heads and walks the cached rows once for all of them (scores,
-// then the weighted sum), so a row (kv_lora_rank + rope floats) is read from memory once per block instead of
+// then the weighted sum), so a row (kv_lora_rank + rope values) is read from memory once per block instead of
 // once per head — what matters at long contexts, where the latent cache outgrows the caches. Rows stored in
 // bf16 or fp8 are converted inside the dot / axpy kernels (kernels/cpu/cache_row_ops.h), never into a temporary.
 void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, const std::vector<float>& q,
