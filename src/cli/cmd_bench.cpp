@@ -58,7 +58,7 @@ Action add_bench(CLI::App& app) {
     using clock = std::chrono::steady_clock;
     const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     const char* cache_name = cache_type_name(o->cache_type);
-    const int64_t cache_bytes = LatentKVCache(c, 1, 0, o->cache_type).bytes_per_token();
+    const int64_t cache_bytes = cache_row_format(c, o->cache_type).bytes() * c.n_layers;  // main layers
     auto report = [&](const std::string& test, std::vector<double> tps, const std::string& note) {
       std::sort(tps.begin(), tps.end());
       const double med = tps[tps.size() / 2];

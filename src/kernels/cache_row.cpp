@@ -56,6 +56,7 @@ void cache_row_store(const CacheRowFormat& f, const float* x, uint8_t* row) {
 }
 
 void cache_row_load(const CacheRowFormat& f, const uint8_t* row, int64_t begin, int64_t n, float* out) {
+  if (n <= 0) return;  // (out may be null then)
   switch (f.type) {
     case DType::BF16:
       for (int64_t i = 0; i < n; ++i) {
