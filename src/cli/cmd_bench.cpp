@@ -7,6 +7,7 @@
 // or random tokens), plain and with MTP self-speculative decoding, with the acceptance rate.
 // tg rows note the weight bytes one decode step reads per token and the read rate that implies; with
 // --bandwidth the machine's read bandwidth is measured first (same threads) and tg rows give their % of it.
+// --cache-type f32|bf16|fp8 chooses the latent cache's storage; the header (and each JSON line) gives its bytes per token.
 #include <omp.h>
 
 #include <algorithm>
@@ -33,6 +34,7 @@ Action add_bench(CLI::App& app) {
     int64_t p = 512, n = 128, depth = 0;
     int threads = 0, reps = 3;
     bool json = false, spec = false, bandwidth = false;
+    DType cache_type = DType::F32;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
@@ -46,6 +48,7 @@ Action add_bench(CLI::App& app) {
                 "Measure the memory read bandwidth (1 GiB, same threads) and give tg as a % of that bound");
   add_load_options(cmd, &o->load);
   add_spec_option(cmd, &o->spec);
+  add_cache_type_option(cmd, &o->cache_type);
   cmd->add_option("--prompt", o->prompt, "With --spec: the prompt text the greedy decode tests start from");
   return [o]() {
     set_threads(o->threads);
@@ -60,6 +63,8 @@ Action add_bench(CLI::App& app) {
     std::vector<float> logits(static_cast<size_t>(c.vocab_size));
     using clock = std::chrono::steady_clock;
     const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    const char* cache_name = cache_type_name(o->cache_type);
+    const int64_t cache_bytes = cache_row_format(c, o->cache_type).bytes() * c.n_layers;  // main layers
     // json: extra "key":value fields for --json (starting with a comma)
     auto report = [&](const std::string& test, std::vector<double> tps, const std::string& note,
                       const std::string& json = "") {
@@ -70,8 +75,9 @@ Action add_bench(CLI::App& app) {
       for (double v : tps) var += (v - mean) * (v - mean) / double(tps.size());
       if (o->json)
         std::printf("{\"model\":\"%s\",\"test\":\"%s\",\"threads\":%d,\"tokens_per_second\":%.3f,\"stddev\":%.3f,"
-                    "\"repetitions\":%d%s%s%s%s}\n",
-                    o->model.c_str(), test.c_str(), threads, med, std::sqrt(var), o->reps, note.empty() ? "" : ",\"note\":\"",
+                    "\"repetitions\":%d,\"cache_type\":\"%s\",\"cache_bytes_per_token\":%lld%s%s%s%s}\n",
+                    o->model.c_str(), test.c_str(), threads, med, std::sqrt(var), o->reps, cache_name,
+                    (long long)cache_bytes, note.empty() ? "" : ",\"note\":\"",
                     note.c_str(), note.empty() ? "" : "\"", json.c_str());
       else
         std::printf("| %s | %d | %s | %.2f ± %.2f | %s |\n", o->model.c_str(), threads, test.c_str(), med, std::sqrt(var),
@@ -85,7 +91,7 @@ Action add_bench(CLI::App& app) {
       std::vector<double> tps;
       for (int r = 0; r < o->reps + 1; ++r) {  // the first run warms caches and page mappings; not counted
         const std::vector<int32_t> toks = random_tokens(n);
-        LatentKVCache cache(c, o->depth + n);
+        LatentKVCache cache(c, o->depth + n, 0, o->cache_type);
         if (o->depth > 0) {  // the context the test starts from (not timed)
           const std::vector<int32_t> ctx = random_tokens(o->depth);
           m.forward(ctx.data(), o->depth, 0, cache, logits.data());
@@ -133,6 +139,7 @@ Action add_bench(CLI::App& app) {
       GenerateParams g;
       g.max_tokens = n;
       g.ignore_eos = true;
+      g.cache_type = o->cache_type;
       for (int r = 0; r < o->reps + 1; ++r) {
         SpecStats one;
         const GenerateResult res = spec ? generate_mtp(m, gen_prompt, g, {}, &one) : generate(m, gen_prompt, g);
@@ -144,8 +151,9 @@ Action add_bench(CLI::App& app) {
     };
     if (!o->json) {
       const ParamCount pc = count_params(c);
-      std::printf("model: %s, %lld layers, %.1f M active of %.1f M parameters, weights %s\n\n", c.architecture.c_str(),
-                  (long long)c.n_layers, double(pc.active) / 1e6, double(pc.total) / 1e6, dtype_tag(m.weights().layers[0].attn.wkv_a.dtype));
+      std::printf("model: %s, %lld layers, %.1f M active of %.1f M parameters, weights %s, kv cache %s (%lld bytes/token)\n\n",
+                  c.architecture.c_str(), (long long)c.n_layers, double(pc.active) / 1e6, double(pc.total) / 1e6,
+                  dtype_tag(m.weights().layers[0].attn.wkv_a.dtype), cache_name, (long long)cache_bytes);
       std::printf("| model | threads | test | tokens/s (median ± sd) | |\n|---|---|---|---|---|\n");
     }
     if (o->bandwidth) {

@@ -33,6 +33,7 @@ struct ChatOpts {
   SamplerParams sampler;
   int threads = 0;
   bool spec = false;
+  DType cache_type = DType::F32;
 };
 
 class ChatSession {
@@ -42,7 +43,7 @@ class ChatSession {
         model_(o.model, o.load),
         tok_(o.model),
         tmpl_(tok_),
-        cache_(model_.config(), o.ctx, o.spec ? 1 : 0),
+        cache_(model_.config(), o.ctx, o.spec ? 1 : 0, o.cache_type),
         sampler_(o.sampler) {
     require(o.ctx > o.max_tokens + 8, "--ctx must exceed --max-tokens");
     if (o.spec) {
@@ -178,6 +179,7 @@ Action add_chat(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
   add_load_options(cmd, &o->load);
   add_spec_option(cmd, &o->spec);
+  add_cache_type_option(cmd, &o->cache_type);
   return [o]() {
     set_threads(o->threads);
     ChatSession chat(*o);

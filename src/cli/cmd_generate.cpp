@@ -43,6 +43,7 @@ Action add_generate(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->default_val(0);
   cmd->add_flag("-v,--verbose", o->verbose, "Print timings (and the MTP acceptance rate with --spec mtp) to stderr");
   add_spec_option(cmd, &o->spec);
+  add_cache_type_option(cmd, &o->p.cache_type);
   add_load_options(cmd, &o->load);
   return [o]() {
     set_threads(o->threads);

@@ -36,7 +36,7 @@ Action add_info(CLI::App& app) {
     const ModelConfig& c = m.config();
     const ParamCount p = count_params(c);
     const int64_t mla = mla_cache_values(c), mha = mha_cache_values(c);
-    const int64_t bytes_f32 = 4;  // r1's cache stores f32
+    const int64_t bytes_f32 = 4;  // the default cache storage (--cache-type f32)
     if (*json) {
       std::printf("{\"architecture\":\"%s\",\"layers\":%lld,\"params_total\":%lld,\"params_active\":%lld,"
                   "\"params_mtp\":%lld,\"kv_bytes_per_token_layer\":%lld,\"mha_kv_bytes_per_token_layer\":%lld,"
@@ -74,8 +74,10 @@ Action add_info(CLI::App& app) {
                 "%lld bytes; ratio %.2f%%\n",
                 c.attn == AttnKind::GQA ? "GQA keys+values" : "MLA latent", (long long)mla, (long long)(mla * bytes_f32),
                 (long long)mha, (long long)(mha * bytes_f32), 100.0 * double(mla) / double(mha));
-    std::printf("kv cache / token           %lld bytes over %lld layers\n", (long long)(mla * bytes_f32 * c.n_layers),
-                (long long)c.n_layers);
+    std::printf("kv cache / token           %lld bytes over %lld layers (f32; --cache-type bf16: %lld, fp8: %lld)\n",
+                (long long)(mla * bytes_f32 * c.n_layers), (long long)c.n_layers,
+                (long long)(cache_row_format(c, DType::BF16).bytes() * c.n_layers),
+                (long long)(cache_row_format(c, DType::F8_E4M3).bytes() * c.n_layers));
     std::printf("checkpoint       %s bytes on disk (memory-mapped)\n", human(double(m.checkpoint().total_bytes())).c_str());
     return 0;
   };

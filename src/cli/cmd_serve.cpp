@@ -20,6 +20,7 @@ Action add_serve(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Compute threads (0: all cores)")->default_val(0);
   add_load_options(cmd, &o->s.load);
   add_spec_option(cmd, &o->s.spec);
+  add_cache_type_option(cmd, &o->s.cache_type);
   return [o]() {
     set_threads(o->threads);
     return server::serve(o->model, o->s);

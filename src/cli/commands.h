@@ -45,5 +45,7 @@ void resolve_task(const std::string& model_dir, std::string* task, std::string* 
 void add_load_options(CLI::App* cmd, ModelLoadOptions* load);
 // --spec none|mtp: self-speculative decoding with the checkpoint's MTP module (runtime/spec_decoder.h).
 void add_spec_option(CLI::App* cmd, bool* spec);
+// --cache-type f32|bf16|fp8: the latent KV cache's storage type (kernels/cache_row.h); *type stays F32 unless given.
+void add_cache_type_option(CLI::App* cmd, DType* type);
 
 }  // namespace r1::cli

@@ -75,6 +75,18 @@ void add_spec_option(CLI::App* cmd, bool* spec) {
       ->default_str("none");
 }
 
+void add_cache_type_option(CLI::App* cmd, DType* type) {
+  cmd->add_option_function<std::string>(
+         "--cache-type",
+         [type](const std::string& v) {
+           if (!cache_type_from_name(v, type))
+             throw CLI::ValidationError("--cache-type", "must be f32, bf16 or fp8, got '" + v + "'");
+         },
+         "KV cache storage: f32 | bf16 (half the bytes) | fp8 (e4m3 with per-row scales, about a quarter); "
+         "see docs/numerics.md")
+      ->default_str("f32");
+}
+
 
 void set_threads(int threads) {
   require(threads >= 0, "--threads must be >= 0");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/cpu/cache_row_ops.h"
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/sgemm.h"
 #include "kernels/ops.h"
@@ -48,11 +49,12 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
     require(rows.cache[t] == &cache && rows.pos[t] == rows.pos[0] + t,
             "internal: naive attention needs one sequence at consecutive positions");
   const int64_t S = rows.pos[N - 1] + 1;
+  const CacheRowFormat& f = cache.format();
   const auto cached = cached_rows(cache, layer, S);
   std::vector<float> lat(size_t(S * kvr)), kpe(size_t(S * rope));
   for (int64_t s = 0; s < S; ++s) {
-    for (int64_t i = 0; i < kvr; ++i) lat[size_t(s * kvr + i)] = cached[size_t(s)][i];
-    for (int64_t i = 0; i < rope; ++i) kpe[size_t(s * rope + i)] = cached[size_t(s)][kvr + i];
+    cache_row_load(f, cached[size_t(s)], 0, kvr, &lat[size_t(s * kvr)]);
+    cache_row_load(f, cached[size_t(s)], kvr, rope, &kpe[size_t(s * rope)]);
   }
   const int64_t ldkv = H * (nope + dv), ldq = H * qk;
   std::vector<float> kvf(size_t(S * ldkv));
@@ -88,14 +90,15 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
 //   q_lat[t,h] = sum_d q_nope[t,h,d] wkv_b[h,d,:];  scores over the cached latent and k_pe;
 //   ctx[t,h] = sum_s p_s latent_s;  o[t,h,d] = wkv_b[h, nope + d, :] . ctx[t,h]
 // Fused over heads: each thread takes a block of heads and walks the cached rows once for all of them (scores,
-// then the weighted sum), so a row (kv_lora_rank + rope floats) is read from memory once per block instead of
-// once per head — what matters at long contexts, where the latent cache outgrows the caches.
+// then the weighted sum), so a row (kv_lora_rank + rope values) is read from memory once per block instead of
+// once per head — what matters at long contexts, where the latent cache outgrows the caches. Rows stored in
+// bf16 or fp8 are converted inside the dot / axpy kernels (kernels/cpu/cache_row_ops.h), never into a temporary.
 void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, const std::vector<float>& q,
                    const MLARows& rows, float* o) {
   const int64_t N = rows.n, H = c.n_heads, nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim;
   const int64_t dv = c.v_head_dim, qk = c.qk_head_dim(), kvr = c.kv_lora_rank;
   const float scale = float(c.softmax_scale());
-  std::vector<std::vector<const float*>> cached(static_cast<size_t>(N));
+  std::vector<std::vector<const uint8_t*>> cached(static_cast<size_t>(N));
   for (int64_t t = 0; t < N; ++t) cached[size_t(t)] = cached_rows(*rows.cache[t], layer, rows.pos[t] + 1);
   std::vector<float> q_lat(size_t(N * H * kvr), 0.0f), ctxv(size_t(N * H * kvr), 0.0f);
   int64_t work = 0;
@@ -116,6 +119,7 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
         }
       for (int64_t t = 0; t < N; ++t) {
         const auto& cr = cached[size_t(t)];
+        const CacheRowFormat& f = rows.cache[t]->format();
         const int64_t S = int64_t(cr.size());
         p.resize(size_t(hb * S));  // (heads of the block, S)
         for (int64_t s = 0; s < S; ++s)
@@ -123,12 +127,12 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
             const float* ql = &q_lat[size_t((t * H + h) * kvr)];
             const float* qpe = &q[size_t((t * H + h) * qk + nope)];
             p[size_t((h - h0) * S + s)] =
-                (cpu::dot_f32(ql, cr[size_t(s)], kvr) + cpu::dot_f32(qpe, cr[size_t(s)] + kvr, rope)) * scale;
+                (cpu::cache_dot(f, cr[size_t(s)], 0, kvr, ql) + cpu::cache_dot(f, cr[size_t(s)], kvr, rope, qpe)) * scale;
           }
         for (int64_t h = 0; h < hb; ++h) ops::softmax(&p[size_t(h * S)], S);
         for (int64_t s = 0; s < S; ++s)
           for (int64_t h = h0; h < h1; ++h)
-            ops::axpy(p[size_t((h - h0) * S + s)], cr[size_t(s)], kvr, &ctxv[size_t((t * H + h) * kvr)]);
+            cpu::cache_axpy(f, p[size_t((h - h0) * S + s)], cr[size_t(s)], 0, kvr, &ctxv[size_t((t * H + h) * kvr)]);
       }
       for (int64_t h = h0; h < h1; ++h)
         for (int64_t d = 0; d < dv; ++d) {
@@ -147,14 +151,14 @@ void mla_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const ML
   const int64_t N = rows.n, kvr = c.kv_lora_rank, rp = c.qk_rope_head_dim;
   const std::vector<float> q = queries(c, rope, w, x, rows);
   // Keys/values: kv (N, kv_lora_rank + rope) = [latent | k_pe]; the cache keeps kv_norm(latent) | rope(k_pe).
-  std::vector<float> kv(size_t(N * (kvr + rp)));
+  std::vector<float> kv(size_t(N * (kvr + rp))), r(size_t(kvr + rp));
   linear(w.wkv_a, x, N, kv.data());
   for (int64_t t = 0; t < N; ++t) {
-    float* r = rows.cache[t]->row(layer, rows.pos[t]);
     const float* src = &kv[size_t(t * (kvr + rp))];
-    ops::rmsnorm(src, w.kv_norm.data(), float(c.rms_norm_eps), kvr, r);
-    for (int64_t i = 0; i < rp; ++i) r[kvr + i] = src[kvr + i];
-    rope.apply(r + kvr, rows.pos[t]);
+    ops::rmsnorm(src, w.kv_norm.data(), float(c.rms_norm_eps), kvr, r.data());
+    for (int64_t i = 0; i < rp; ++i) r[size_t(kvr + i)] = src[kvr + i];
+    rope.apply(r.data() + kvr, rows.pos[t]);
+    rows.cache[t]->store(layer, rows.pos[t], r.data());  // rounded to the cache's storage type
   }
   std::vector<float> o(size_t(N * c.n_heads * c.v_head_dim));  // (N, H, v_head_dim)
   if (impl == AttnImpl::Naive) attend_naive(c, layer, w, q, rows, o.data());

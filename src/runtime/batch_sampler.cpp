@@ -31,7 +31,7 @@ std::vector<SampledCompletion> sample_batch(const Model& m, const std::vector<st
       throw Error("sample_batch: prompt " + std::to_string(i) + " (" + std::to_string(pr.size()) + " tokens) plus " +
                   std::to_string(p.max_tokens) + " new tokens exceeds the model's context of " +
                   std::to_string(c.max_seq_len));
-    LatentKVCache base(c, cap);
+    LatentKVCache base(c, cap, 0, p.cache_type);
     m.forward(pr.data(), int64_t(pr.size()), 0, base, logits.data());
     for (int64_t j = 0; j < p.n; ++j) {
       SamplerParams sp{p.temperature, p.top_k, p.top_p, p.seed * 0x9E3779B97F4A7C15ull + i * 1000003ull + uint64_t(j)};

@@ -21,6 +21,7 @@ struct BatchSampleParams {
   int64_t top_k = 0;
   uint64_t seed = 0;
   std::vector<int32_t> stop;     // stop tokens (e.g. EOS); kept as the completion's last token
+  DType cache_type = DType::F32; // latent cache storage: F32, BF16 or F8_E4M3 (kernels/cache_row.h)
 };
 
 struct SampledCompletion {

@@ -28,7 +28,7 @@ Engine::Engine(const Model& m, const EngineOptions& o) : m_(m), opt_(o) {
   const int64_t per_seq = (o.context + o.page_tokens - 1) / o.page_tokens;
   const int64_t pages = o.pages > 0 ? o.pages : per_seq * (o.max_parallel + 1);
   if (o.spec) require(m.has_mtp(), m.dir() + ": no MTP module in the checkpoint; --spec mtp needs one");
-  pool_ = std::make_unique<PagePool>(m.config(), pages, o.page_tokens, o.spec ? 1 : 0);
+  pool_ = std::make_unique<PagePool>(m.config(), pages, o.page_tokens, o.spec ? 1 : 0, o.cache_type);
   worker_ = std::thread([this] { loop(); });
 }
 

@@ -30,6 +30,7 @@ struct EngineOptions {
   int64_t page_tokens = 16;
   int64_t prefill_chunk = 64;  // prompt tokens per step: a long prompt is prefilled between decode steps
   bool spec = false;           // MTP self-speculative decoding (runtime/spec_decoder.h) for every sequence
+  DType cache_type = DType::F32;  // the page pool's storage type: F32, BF16 or F8_E4M3 (kernels/cache_row.h)
 };
 
 struct EngineRequest {
@@ -66,6 +67,7 @@ class Engine {
   void shutdown(bool drain);
   EngineStats stats() const;
   const EngineOptions& options() const { return opt_; }
+  const PagePool& pool() const { return *pool_; }  // its size and bytes per token
 
  private:
   struct Active;

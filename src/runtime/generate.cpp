@@ -16,7 +16,7 @@ GenerateResult generate(const Model& m, const std::vector<int32_t>& prompt, cons
   if (int64_t(prompt.size()) > ctx)
     throw Error("prompt of " + std::to_string(prompt.size()) + " tokens is longer than the context of " +
                 std::to_string(ctx) + " tokens");
-  LatentKVCache cache(c, ctx);
+  LatentKVCache cache(c, ctx, 0, p.cache_type);
   Sampler sampler(p.sampler);
   std::vector<float> logits(size_t(c.vocab_size));
   GenerateResult r;

@@ -16,6 +16,7 @@ struct GenerateParams {
   int64_t context = 0;  // cache capacity in tokens; 0: prompt + max_tokens
   SamplerParams sampler;
   AttnMode attn = AttnMode::Auto;
+  DType cache_type = DType::F32;  // latent cache storage: F32, BF16 or F8_E4M3 (kernels/cache_row.h)
 };
 
 struct GenerateResult {

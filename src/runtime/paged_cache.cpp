@@ -22,14 +22,14 @@ uint64_t extend_hash(uint64_t h, const int32_t* t, int64_t n) {
 
 }  // namespace
 
-PagePool::PagePool(const ModelConfig& c, int64_t n_pages, int64_t page_tokens, int64_t extra_layers)
+PagePool::PagePool(const ModelConfig& c, int64_t n_pages, int64_t page_tokens, int64_t extra_layers, DType type)
     : n_layers_(c.n_layers + extra_layers),
-      width_(c.latent_cache_width()),
       page_tokens_(page_tokens),
       n_pages_(n_pages),
-      lookahead_(extra_layers > 0 ? 1 : 0) {
+      lookahead_(extra_layers > 0 ? 1 : 0),
+      format_(cache_row_format(c, type)) {
   require(n_pages > 0 && page_tokens > 0, "page pool needs pages");
-  data_.assign(size_t(n_pages * n_layers_ * page_tokens * width_), 0.0f);
+  data_.assign(size_t(n_pages * n_layers_ * page_tokens * format_.bytes()), 0);
   refs_.assign(size_t(n_pages), 0);
   hash_of_.assign(size_t(n_pages), 0);
   for (int32_t p = int32_t(n_pages) - 1; p >= 0; --p) never_used_.push_back(p);
@@ -107,11 +107,11 @@ PagedSequenceCache::~PagedSequenceCache() {
   for (int32_t p : pages_) pool_.release(p);
 }
 
-float* PagedSequenceCache::row(int64_t layer, int64_t pos) {
+uint8_t* PagedSequenceCache::row_bytes(int64_t layer, int64_t pos) {
   const int64_t P = pool_.page_tokens();
   const size_t k = size_t(pos / P);
   require(k < pages_.size(), "internal: cache position " + std::to_string(pos) + " has no page");
-  return pool_.row(pages_[k], layer, pos % P);
+  return pool_.row_bytes(pages_[k], layer, pos % P);
 }
 
 bool PagedSequenceCache::reserve(int64_t n) {

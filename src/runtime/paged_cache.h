@@ -1,5 +1,6 @@
 // Paged latent KV cache shared by many sequences (the server). The pool holds fixed-size pages, each the
-// latent rows (kv_lora_rank + qk_rope_head_dim floats) of `page_tokens` positions for every layer. A sequence
+// latent rows (kv_lora_rank + qk_rope_head_dim values, in the pool's storage type: kernels/cache_row.h) of
+// `page_tokens` positions for every layer. A sequence
 // owns a page table; full pages of a prompt are registered in a prefix index under the hash of all tokens
 // up to the page's end, so a later prompt with the same prefix (a shared system prompt) maps the same pages
 // instead of recomputing them. Pages are reference counted; unreferenced indexed pages stay cached until the
@@ -20,15 +21,20 @@ namespace r1 {
 
 class PagePool {
  public:
-  PagePool(const ModelConfig& c, int64_t n_pages, int64_t page_tokens = 16, int64_t extra_layers = 0);
+  // type: the rows' storage type, F32, BF16 or F8_E4M3 (else r1::Error).
+  PagePool(const ModelConfig& c, int64_t n_pages, int64_t page_tokens = 16, int64_t extra_layers = 0,
+           DType type = DType::F32);
 
   int64_t page_tokens() const { return page_tokens_; }
-  int64_t width() const { return width_; }
+  const CacheRowFormat& format() const { return format_; }
+  int64_t width() const { return format_.width; }
+  int64_t bytes_per_token() const { return n_layers_ * format_.bytes(); }  // all layers
+  int64_t allocated_bytes() const { return int64_t(data_.size()); }
   int64_t n_pages() const { return n_pages_; }
   int64_t lookahead() const { return lookahead_; }  // tokens after a page its index key covers
   int64_t free_pages() const;      // never used or evictable
-  float* row(int32_t page, int64_t layer, int64_t slot) {
-    return &data_[size_t(((int64_t(page) * n_layers_ + layer) * page_tokens_ + slot) * width_)];
+  uint8_t* row_bytes(int32_t page, int64_t layer, int64_t slot) {
+    return &data_[size_t(((int64_t(page) * n_layers_ + layer) * page_tokens_ + slot) * format_.bytes())];
   }
 
   int32_t allocate();              // -1 when every page is referenced
@@ -40,8 +46,9 @@ class PagePool {
   int64_t hits() const { return hits_; }
 
  private:
-  int64_t n_layers_, width_, page_tokens_, n_pages_, lookahead_;
-  std::vector<float> data_;        // (n_pages, n_layers, page_tokens, width)
+  int64_t n_layers_, page_tokens_, n_pages_, lookahead_;
+  CacheRowFormat format_;
+  std::vector<uint8_t> data_;      // (n_pages, n_layers, page_tokens, format_.bytes())
   std::vector<int32_t> refs_;
   std::vector<uint64_t> hash_of_;  // 0: not indexed
   std::vector<int32_t> never_used_;
@@ -60,8 +67,8 @@ class PagedSequenceCache final : public LatentCache {
   PagedSequenceCache(const PagedSequenceCache&) = delete;
   PagedSequenceCache& operator=(const PagedSequenceCache&) = delete;
 
-  float* row(int64_t layer, int64_t pos) override;
-  int64_t width() const override { return pool_.width(); }
+  uint8_t* row_bytes(int64_t layer, int64_t pos) override;
+  const CacheRowFormat& format() const override { return pool_.format(); }
   int64_t capacity() const override { return capacity_; }
 
   // Maps cached pages for the longest page-aligned prefix of `tokens` (leaving at least one token to compute);

@@ -18,7 +18,7 @@ GenerateResult generate_mtp(const Model& m, const std::vector<int32_t>& prompt, 
   if (T > ctx)
     throw Error("prompt of " + std::to_string(T) + " tokens is longer than the context of " + std::to_string(ctx) +
                 " tokens");
-  LatentKVCache cache(c, ctx, /*extra_layers=*/1);
+  LatentKVCache cache(c, ctx, /*extra_layers=*/1, p.cache_type);
   Sampler sampler(p.sampler);
   SpecSeq s;
   s.cache = &cache;

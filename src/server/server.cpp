@@ -296,6 +296,9 @@ std::string metrics_text(App& app) {
     metric("r1_spec_acceptance_ratio", "gauge", "Accepted / verified MTP drafts so far.",
            s.spec_drafted > 0 ? double(s.spec_accepted) / double(s.spec_drafted) : 0.0);
   }
+  metric("r1_kv_cache_bytes", "gauge", "Bytes allocated for the paged KV cache.", double(app.engine.pool().allocated_bytes()));
+  metric("r1_kv_cache_bytes_per_token", "gauge", "KV cache bytes one token takes (all layers, storage type included).",
+         double(app.engine.pool().bytes_per_token()));
   metric("r1_prefill_tokens_per_second", "gauge", "Prompt tokens per second of prefill so far.",
          s.prefill_seconds > 0 ? double(s.prompt_tokens - s.cached_prompt_tokens) / s.prefill_seconds : 0.0);
   return out;
@@ -329,6 +332,7 @@ int serve(const std::string& model_dir, ServerOptions o) {
   EngineOptions eo;
   eo.max_parallel = o.parallel;
   eo.spec = o.spec;
+  eo.cache_type = o.cache_type;
   eo.context = o.ctx;
   eo.queue_max = o.queue;
   Engine engine(model, eo);
@@ -371,8 +375,11 @@ int serve(const std::string& model_dir, ServerOptions o) {
     engine.shutdown(/*drain=*/false);  // in-flight requests end as cancelled; their streams are closed
     svr.stop();
   });
-  std::fprintf(stderr, "r1 serve: %s on http://%s:%d (parallel %lld, ctx %lld%s)\n", o.model_id.c_str(), o.host.c_str(),
-               o.port, (long long)o.parallel, (long long)o.ctx, o.spec ? ", speculative decoding with the MTP module" : "");
+  std::fprintf(stderr,
+               "r1 serve: %s on http://%s:%d (parallel %lld, ctx %lld%s; kv cache %s, %lld bytes/token, %.1f MiB)\n",
+               o.model_id.c_str(), o.host.c_str(), o.port, (long long)o.parallel, (long long)o.ctx,
+               o.spec ? ", speculative decoding with the MTP module" : "", cache_type_name(o.cache_type),
+               (long long)engine.pool().bytes_per_token(), double(engine.pool().allocated_bytes()) / (1 << 20));
   svr.listen_after_bind();
   // listen returned: either a signal stopped it (the thread is done) or the server failed.
   const char zero = 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/dtype.h"
 #include "model/transformer.h"
 
 namespace r1::server {
@@ -20,6 +21,7 @@ struct ServerOptions {
   std::string model_id;            // name clients use; default: the model folder's name
   ModelLoadOptions load;           // --quant (load-time q8 / q4) and --load (mmap / copy)
   bool spec = false;               // MTP self-speculative decoding
+  DType cache_type = DType::F32;   // KV cache storage: F32, BF16 or F8_E4M3 (kernels/cache_row.h)
 };
 
 // Serves until SIGINT or SIGTERM; returns the process exit code (0 after a clean stop).

@@ -72,6 +72,43 @@ TEST_F(Cli, SpeculativeDecodingFlag) {
   EXPECT_NE(none.err.find("no MTP module in the checkpoint"), std::string::npos) << none.err;
 }
 
+// --cache-type f32|bf16|fp8 on generate (plain and speculative), chat, serve and bench; a bad value is a CLI11
+// validation error naming it; bench reports the cache bytes per token of the chosen type.
+TEST_F(Cli, CacheTypeFlag) {
+  const std::string args = "generate --model " + model() + " --tokens 0,17,5 --max-tokens 8 --ignore-eos --json";
+  for (const char* t : {"f32", "bf16", "fp8"}) {
+    const auto r = test::run_r1(args + " --cache-type " + t);
+    ASSERT_EQ(r.exit_code, 0) << t << ": " << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["tokens"].size(), 8u) << t;
+    const auto spec = test::run_r1(args + " --spec mtp --cache-type " + t);
+    ASSERT_EQ(spec.exit_code, 0) << t << ": " << spec.err;
+    // Speculative decoding verifies against the same rounded cache: the same greedy tokens as plain decoding.
+    EXPECT_EQ(nlohmann::json::parse(spec.out)["tokens"], nlohmann::json::parse(r.out)["tokens"]) << t;
+  }
+  for (const std::string cmd : {"generate --tokens 0,17,5", "chat", "serve", "bench"}) {
+    const auto bad = test::run_r1(cmd.substr(0, cmd.find(' ')) + " --model " + model() +
+                                  (cmd.find(' ') == std::string::npos ? "" : cmd.substr(cmd.find(' '))) +
+                                  " --cache-type bogus");
+    EXPECT_NE(bad.exit_code, 0) << cmd;
+    EXPECT_NE((bad.out + bad.err).find("--cache-type: must be f32, bf16 or fp8, got 'bogus'"), std::string::npos)
+        << cmd << ": " << bad.err;
+  }
+  const auto bench = test::run_r1("bench --model " + model() + " -p 4 -n 2 -r 1 --cache-type fp8");
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  EXPECT_NE(bench.out.find("kv cache fp8 ("), std::string::npos) << bench.out;
+  EXPECT_NE(bench.out.find("| tg2 |"), std::string::npos) << bench.out;  // the table compare.sh reads is unchanged
+  const auto json = test::run_r1("bench --model " + model() + " -p 0 -n 2 -r 1 --json --cache-type bf16");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["cache_type"], "bf16");
+  EXPECT_GT(j["cache_bytes_per_token"].get<int64_t>(), 0);
+  EXPECT_EQ(j["test"], "tg2");
+  test::TempDir d;  // the R1-Distill (GQA) family caches keys and values in the same storage types
+  ASSERT_EQ(test::run_r1("init --config tiny-qwen2 --out " + d.path() + " --seed 1").exit_code, 0);
+  const auto gqa = test::run_r1("generate --model " + d.path() + " --tokens 0,17,5 --max-tokens 4 --cache-type fp8");
+  EXPECT_EQ(gqa.exit_code, 0) << gqa.err;
+}
+
 TEST_F(Cli, InfoReportsParametersAndCache) {
   const auto r = test::run_r1("info --model " + model() + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -91,6 +91,26 @@ TEST(Bf16Gemm, MatchesReferenceWithinReorderingBound) {
   }
 }
 
+TEST(Bf16Gemm, OneInputGivesTheBatchedNumbersExactly) {
+  // Decode (T = 1, the row-by-row kernel) and a batch of decodes (the tiles) must give bit-identical results
+  // for each input while K fits one slice: a sequence's greedy tokens may not depend on what it is batched with.
+  REQUIRE_AVX512_BF16();
+  Rng rng(29);
+  for (const int64_t K : {1, 31, 32, 100, 1024}) {
+    const int64_t rows = 11;
+    for (const int64_t T : {2, 5, 6, 10}) {
+      const std::vector<uint16_t> W = random_bf16(rng, rows * K, 2.0f), X = random_bf16(rng, T * K, 1.0f);
+      std::vector<float> batch(size_t(T * rows)), one(static_cast<size_t>(rows));
+      cpu::gemm_bf16_avx512(W.data(), K, rows, X.data(), K, T, K, batch.data(), rows);
+      for (int64_t t = 0; t < T; ++t) {
+        cpu::gemm_bf16_avx512(W.data(), K, rows, X.data() + t * K, K, 1, K, one.data(), rows);
+        for (int64_t r = 0; r < rows; ++r)
+          EXPECT_EQ(one[size_t(r)], batch[size_t(t * rows + r)]) << "K " << K << " T " << T << " t " << t << " r " << r;
+      }
+    }
+  }
+}
+
 TEST(Bf16Linear, RowRangesMatchTheWholeProduct) {
   // linear_rows over a range that starts inside a tile and a panel gives the rows of the full product.
   Rng rng(4);

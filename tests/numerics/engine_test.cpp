@@ -49,10 +49,11 @@ class EngineTest : public ::testing::Test {
     init_checkpoint(o);
     model_ = std::make_unique<Model>(dir_.path());
   }
-  std::vector<int32_t> alone(const std::vector<int32_t>& prompt, int64_t n) {
+  std::vector<int32_t> alone(const std::vector<int32_t>& prompt, int64_t n, DType cache_type = DType::F32) {
     GenerateParams p;
     p.max_tokens = n;
     p.ignore_eos = true;
+    p.cache_type = cache_type;
     return generate(*model_, prompt, p).tokens;
   }
   test::TempDir dir_;
@@ -74,6 +75,24 @@ TEST_F(EngineTest, BatchedRequestsEqualSeparateGeneration) {
     EXPECT_EQ(r.tokens, alone(prompts[i], 12)) << "request " << i;
   }
   EXPECT_GT(e.stats().decode_rows, e.stats().decode_steps);  // some steps really carried several sequences
+}
+
+// A bf16 / fp8 page pool rounds every row exactly as a bf16 / fp8 LatentKVCache does, and the attention reads it
+// in the same order: batched paged decoding gives generate()'s tokens with the same cache type.
+TEST_F(EngineTest, RoundedCacheTypesEqualSeparateGenerationWithTheSameType) {
+  const std::vector<std::vector<int32_t>> prompts = {{0, 11, 12, 13}, {0, 200, 7, 5, 9, 31, 2, 8, 40, 41}, {0, 9}};
+  for (DType t : {DType::BF16, DType::F8_E4M3}) {
+    EngineOptions o;
+    o.max_parallel = 3;
+    o.context = 64;
+    o.cache_type = t;
+    Engine e(*model_, o);
+    EXPECT_EQ(e.pool().format().type, t);
+    std::vector<std::shared_ptr<std::promise<Result>>> ps;
+    for (const auto& p : prompts) ps.push_back(submit(e, p, 16));
+    for (size_t i = 0; i < prompts.size(); ++i)
+      EXPECT_EQ(ps[i]->get_future().get().tokens, alone(prompts[i], 16, t)) << cache_type_name(t) << " request " << i;
+  }
 }
 
 TEST_F(EngineTest, PrefixCacheReuseGivesTheSameTokens) {

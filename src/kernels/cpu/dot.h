@@ -28,4 +28,9 @@ void dot2x4_bf16(const uint16_t* w0, const uint16_t* w1, const float* const* x, 
                  float* out1);
 void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* const* x, int nx, int64_t n, float* out);
 
+// y[i] += a * x[i], i < n, for a bf16 / e4m3 vector x (the attention's weighted sum over stored cache rows,
+// kernels/cpu/cache_row_ops.h); one FMA per value (the plain twin rounds the product first).
+void axpy_bf16(float a, const uint16_t* x, int64_t n, float* y);
+void axpy_fp8(float a, const uint8_t* x, int64_t n, float* y);
+
 }  // namespace r1::cpu

@@ -1,5 +1,7 @@
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "core/dtype.h"
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/quant_simd.h"
@@ -215,6 +217,31 @@ void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* 
   for (int64_t b0 = 0; b0 < n; b0 += block)
     dot4([w](int64_t i) { return load_fp8(w + i); }, [w, lut](int64_t j) { return lut[w[j]]; }, x, nx, b0,
          b0 + block < n ? b0 + block : n, scale[b0 / block], out);
+}
+
+namespace {
+
+template <typename Load, typename Scalar>
+void axpy_with(float a, Load load, Scalar scalar, int64_t n, float* y) {
+  const __m256 av = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, load(i), _mm256_loadu_ps(y + i)));
+    _mm256_storeu_ps(y + i + 8, _mm256_fmadd_ps(av, load(i + 8), _mm256_loadu_ps(y + i + 8)));
+  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, load(i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] = std::fma(a, scalar(i), y[i]);
+}
+
+}  // namespace
+
+void axpy_bf16(float a, const uint16_t* x, int64_t n, float* y) {
+  axpy_with(a, [x](int64_t i) { return load_bf16(x + i); }, [x](int64_t j) { return bf16_to_f32(x[j]); }, n, y);
+}
+
+void axpy_fp8(float a, const uint8_t* x, int64_t n, float* y) {
+  const float* lut = fp8_e4m3_table();
+  axpy_with(a, [x](int64_t i) { return load_fp8(x + i); }, [x, lut](int64_t j) { return lut[x[j]]; }, n, y);
 }
 
 }  // namespace r1::cpu

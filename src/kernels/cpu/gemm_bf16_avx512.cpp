@@ -107,28 +107,6 @@ TileFn tile_for(int r, int c) {
   }
 }
 
-// One input (decode): W[r] . x for every row, one row after the other, four accumulation chains along K. Rows
-// are read strictly in address order, a single stream the hardware prefetcher follows at the full read
-// bandwidth; a tile of four rows (four interleaved streams plus software prefetch) reached only ~70 % of it
-// (docs/benchmarks.md, "decode kernel").
-void rows_dot(const uint16_t* W, int64_t ldw, int64_t rows, const uint16_t* x, int64_t K, float* y) {
-  const __mmask32 tail = _cvtu32_mask32(K % 32 == 0 ? 0u : (1u << (K % 32)) - 1u);
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint16_t* w = W + r * ldw;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t k = 0;
-    for (; k + 128 <= K; k += 128) {
-      a0 = _mm512_dpbf16_ps(a0, load_bh(w + k), load_bh(x + k));
-      a1 = _mm512_dpbf16_ps(a1, load_bh(w + k + 32), load_bh(x + k + 32));
-      a2 = _mm512_dpbf16_ps(a2, load_bh(w + k + 64), load_bh(x + k + 64));
-      a3 = _mm512_dpbf16_ps(a3, load_bh(w + k + 96), load_bh(x + k + 96));
-    }
-    for (; k + 32 <= K; k += 32) a0 = _mm512_dpbf16_ps(a0, load_bh(w + k), load_bh(x + k));
-    if (k < K) a1 = _mm512_dpbf16_ps(a1, load_bh(w + k, tail), load_bh(x + k, tail));
-    y[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-  }
-}
-
 // 16 f32 -> 16 bf16, round to nearest even; NaN -> quiet NaN (the arithmetic of f32_to_bf16).
 inline __m256i cvt_bf16(__m512 v) {
   const __m512i u = _mm512_castps_si512(v);
@@ -157,7 +135,8 @@ void gemm_bf16_avx512(const uint16_t* W, int64_t ldw, int64_t rows, const uint16
   // Few inputs (decode): each weight row is used by one tile only, so the rows stream from memory in order,
   // whole, with the next tile's rows prefetched. Many (prefill): K slices and blocks of inputs keep the tiles'
   // operands in cache.
-  if (T == 1) return rows_dot(W, ldw, rows, X, K, Y);
+  // (A row-by-row kernel for T = 1 with four chains along K streams ~6 % faster, but its sums differ from the
+  // tiles': a sequence would decode to other numbers alone than in a batch. docs/benchmarks.md, "decode kernel".)
   const bool stream = T <= kC;
   const int64_t kc = stream ? K : kKC;
   for (int64_t k0 = 0; k0 < K; k0 += kc) {

@@ -25,6 +25,21 @@ TEST(PagedCache, RowsAreDistinctAndPagesFreedOnDestruction) {
   EXPECT_EQ(pool.free_pages(), 8);
 }
 
+TEST(PagedCache, StorageTypeSetsTheRowBytes) {
+  const ModelConfig c = cfg();
+  const int64_t w = c.kv_lora_rank + c.qk_rope_head_dim;
+  PagePool f32(c, 2, 4), b16(c, 2, 4, 1, DType::BF16), f8(c, 2, 4, 0, DType::F8_E4M3);
+  EXPECT_EQ(f32.bytes_per_token(), c.n_layers * w * 4);
+  EXPECT_EQ(b16.bytes_per_token(), (c.n_layers + 1) * w * 2);  // with the MTP layer
+  EXPECT_EQ(f8.bytes_per_token(), c.n_layers * (w + 8));
+  EXPECT_EQ(f8.allocated_bytes(), 2 * 4 * f8.bytes_per_token());
+  PagedSequenceCache s(b16, 8);
+  ASSERT_TRUE(s.reserve(6));
+  EXPECT_EQ(s.row_bytes(1, 5) - s.row_bytes(1, 4), 2 * w);
+  EXPECT_EQ(s.dtype(), DType::BF16);
+  EXPECT_THROW(s.row(0, 0), Error);  // float access is for f32 caches only
+}
+
 TEST(PagedCache, PrefixPagesAreSharedNotRecomputed) {
   const ModelConfig c = cfg();
   PagePool pool(c, 16, 4);

@@ -1,0 +1,38 @@
+// Dtype-aware kernels over stored cache rows (kernels/cache_row.h): the attention's dot of an f32 query with a
+// stored row and its axpy of a stored row into an f32 accumulator, converting inside the kernel (no row is
+// decoded into a temporary). Inline dispatch on the storage type to the AVX2 kernels of kernels/cpu/dot.h; the
+// F32 case calls exactly what the attention called before cache types existed (same results, same speed).
+// Scalar twins: kernels/ref/cache_row_ref.h.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cache_row.h"
+#include "kernels/cpu/dot.h"
+#include "kernels/ops.h"
+
+namespace r1::cpu {
+
+// sum_i q[i] * value[begin + i], i < n; [begin, begin + n) lies within one part of the row.
+inline float cache_dot(const CacheRowFormat& f, const uint8_t* row, int64_t begin, int64_t n, const float* q) {
+  switch (f.type) {
+    case DType::BF16: return dot_bf16(reinterpret_cast<const uint16_t*>(row) + begin, q, n);
+    case DType::F8_E4M3: {
+      const float s = cache_row_scale(f, row, begin);
+      return dot_fp8(row + CacheRowFormat::kFp8Header + begin, &s, n > 0 ? n : 1, q, n);
+    }
+    default: return dot_f32(q, reinterpret_cast<const float*>(row) + begin, n);
+  }
+}
+
+// y[i] += a * value[begin + i], i < n; within one part.
+inline void cache_axpy(const CacheRowFormat& f, float a, const uint8_t* row, int64_t begin, int64_t n, float* y) {
+  switch (f.type) {
+    case DType::BF16: return axpy_bf16(a, reinterpret_cast<const uint16_t*>(row) + begin, n, y);
+    case DType::F8_E4M3:
+      return axpy_fp8(a * cache_row_scale(f, row, begin), row + CacheRowFormat::kFp8Header + begin, n, y);
+    default: return ops::axpy(a, reinterpret_cast<const float*>(row) + begin, n, y);
+  }
+}
+
+}  // namespace r1::cpu

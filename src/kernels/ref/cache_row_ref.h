@@ -1,0 +1,16 @@
+// Plain scalar twins of the cache-row kernels in kernels/cpu/cache_row_ops.h: decode the range
+// (cache_row_load), then the plain f32 op. The test oracle, written for reading.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cache_row.h"
+
+namespace r1::ref {
+
+// sum_i q[i] * value[begin + i], i < n, summed in order; [begin, begin + n) lies within one part.
+float cache_dot(const CacheRowFormat& f, const uint8_t* row, int64_t begin, int64_t n, const float* q);
+// y[i] += a * value[begin + i], i < n; within one part.
+void cache_axpy(const CacheRowFormat& f, float a, const uint8_t* row, int64_t begin, int64_t n, float* y);
+
+}  // namespace r1::ref
