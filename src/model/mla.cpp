@@ -107,7 +107,7 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
   const int64_t blocks = par ? std::min<int64_t>(H, omp_get_max_threads()) : 1;
 #pragma omp parallel if (par)
   {
-    std::vector<float> row(static_cast<size_t>(kvr)), p;
+    std::vector<float> row(static_cast<size_t>(kvr)), p, sl(static_cast<size_t>(H)), sr(static_cast<size_t>(H));
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t h0 = H * b / blocks, h1 = H * (b + 1) / blocks, hb = h1 - h0;
@@ -122,17 +122,18 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
         const CacheRowFormat& f = rows.cache[t]->format();
         const int64_t S = int64_t(cr.size());
         p.resize(size_t(hb * S));  // (heads of the block, S)
-        for (int64_t s = 0; s < S; ++s)
-          for (int64_t h = h0; h < h1; ++h) {
-            const float* ql = &q_lat[size_t((t * H + h) * kvr)];
-            const float* qpe = &q[size_t((t * H + h) * qk + nope)];
-            p[size_t((h - h0) * S + s)] =
-                (cpu::cache_dot(f, cr[size_t(s)], 0, kvr, ql) + cpu::cache_dot(f, cr[size_t(s)], kvr, rope, qpe)) * scale;
-          }
+        const float* ql = &q_lat[size_t((t * H + h0) * kvr)];
+        const float* qpe = &q[size_t((t * H + h0) * qk + nope)];
+        for (int64_t s = 0; s < S; ++s) {  // one pass over the row for all the block's heads
+          cpu::cache_dot_heads(f, cr[size_t(s)], 0, kvr, ql, kvr, hb, sl.data());
+          cpu::cache_dot_heads(f, cr[size_t(s)], kvr, rope, qpe, qk, hb, sr.data());
+          for (int64_t h = 0; h < hb; ++h) p[size_t(h * S + s)] = (sl[size_t(h)] + sr[size_t(h)]) * scale;
+        }
         for (int64_t h = 0; h < hb; ++h) ops::softmax(&p[size_t(h * S)], S);
-        for (int64_t s = 0; s < S; ++s)
-          for (int64_t h = h0; h < h1; ++h)
-            cpu::cache_axpy(f, p[size_t((h - h0) * S + s)], cr[size_t(s)], 0, kvr, &ctxv[size_t((t * H + h) * kvr)]);
+        for (int64_t s = 0; s < S; ++s) {
+          for (int64_t h = 0; h < hb; ++h) sl[size_t(h)] = p[size_t(h * S + s)];
+          cpu::cache_axpy_heads(f, sl.data(), cr[size_t(s)], 0, kvr, &ctxv[size_t((t * H + h0) * kvr)], kvr, hb);
+        }
       }
       for (int64_t h = h0; h < h1; ++h)
         for (int64_t d = 0; d < dv; ++d) {

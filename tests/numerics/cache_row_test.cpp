@@ -74,6 +74,51 @@ TEST_P(CacheRowTypes, KernelsMatchScalarTwinsOnOddLengths) {
   }
 }
 
+TEST_P(CacheRowTypes, MultiHeadKernelsMatchScalarTwins) {
+  // One row against nh heads at once (1..4 per register block, and a remainder), strided queries/accumulators.
+  Rng rng(31);
+  for (int64_t width : {9, 33, 77, 576}) {
+    const int64_t split = width * 3 / 4;
+    const CacheRowFormat f = fmt(GetParam(), width, split);
+    std::vector<uint8_t> row(size_t(f.bytes()));
+    const std::vector<float> x = random_row(rng, width, 3.0f);
+    cache_row_store(f, x.data(), row.data());
+    std::vector<float> v(static_cast<size_t>(width));
+    cache_row_load(f, row.data(), 0, split, v.data());
+    cache_row_load(f, row.data(), split, width - split, v.data() + split);
+    for (int64_t nh : {1, 3, 4, 7, 16}) {
+      const int64_t ranges[][2] = {{0, split}, {split, width - split}};
+      for (const auto& r : ranges) {
+        const int64_t b = r[0], n = r[1], stride = n + 5;
+        const std::vector<float> q = random_row(rng, nh * stride, 1.0f);
+        std::vector<float> fast(static_cast<size_t>(nh)), slow(static_cast<size_t>(nh));
+        cpu::cache_dot_heads(f, row.data(), b, n, q.data(), stride, nh, fast.data());
+        ref::cache_dot_heads(f, row.data(), b, n, q.data(), stride, nh, slow.data());
+        for (int64_t h = 0; h < nh; ++h) {
+          double mag = 0.0;
+          for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(q[size_t(h * stride + i)]) * double(v[size_t(b + i)]));
+          EXPECT_LE(std::fabs(double(fast[size_t(h)]) - double(slow[size_t(h)])), double(2 * n + 4) * kU * mag)
+              << "width " << width << " heads " << nh << " h " << h;
+        }
+        const std::vector<float> a = random_row(rng, nh, 2.0f), y0 = random_row(rng, nh * stride, 1.0f);
+        std::vector<float> yf = y0, yr = y0;
+        cpu::cache_axpy_heads(f, a.data(), row.data(), b, n, yf.data(), stride, nh);
+        ref::cache_axpy_heads(f, a.data(), row.data(), b, n, yr.data(), stride, nh);
+        for (int64_t h = 0; h < nh; ++h)
+          for (int64_t i = 0; i < stride; ++i) {
+            const size_t j = size_t(h * stride + i);
+            if (i >= n) {
+              EXPECT_EQ(yf[j], y0[j]) << "wrote past the range";
+              continue;
+            }
+            const double tol = 6 * kU * (std::fabs(double(y0[j])) + std::fabs(double(a[size_t(h)]) * double(v[size_t(b + i)])));
+            EXPECT_LE(std::fabs(double(yf[j]) - double(yr[j])), tol) << "width " << width << " h " << h << " i " << i;
+          }
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, CacheRowTypes, ::testing::Values(DType::F32, DType::BF16, DType::F8_E4M3),
                          [](const auto& info) { return std::string(cache_type_name(info.param)); });
 

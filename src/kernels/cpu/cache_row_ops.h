@@ -35,4 +35,35 @@ inline void cache_axpy(const CacheRowFormat& f, float a, const uint8_t* row, int
   }
 }
 
+// out[h] = sum_i q[h * qstride + i] * value[begin + i] for nh queries (h < nh): the row is read once for all.
+inline void cache_dot_heads(const CacheRowFormat& f, const uint8_t* row, int64_t begin, int64_t n, const float* q,
+                            int64_t qstride, int64_t nh, float* out) {
+  switch (f.type) {
+    case DType::BF16: return dot_heads_bf16(reinterpret_cast<const uint16_t*>(row) + begin, n, q, qstride, nh, out);
+    case DType::F8_E4M3:
+      return dot_heads_fp8(row + CacheRowFormat::kFp8Header + begin, cache_row_scale(f, row, begin), n, q, qstride, nh,
+                           out);
+    default: return dot_heads_f32(reinterpret_cast<const float*>(row) + begin, n, q, qstride, nh, out);
+  }
+}
+
+// y[h * ystride + i] += a[h] * value[begin + i] for nh accumulators (h < nh).
+inline void cache_axpy_heads(const CacheRowFormat& f, const float* a, const uint8_t* row, int64_t begin, int64_t n,
+                             float* y, int64_t ystride, int64_t nh) {
+  switch (f.type) {
+    case DType::BF16: return axpy_heads_bf16(a, reinterpret_cast<const uint16_t*>(row) + begin, n, y, ystride, nh);
+    case DType::F8_E4M3: {
+      const float s = cache_row_scale(f, row, begin);
+      float as[64];
+      for (int64_t h0 = 0; h0 < nh; h0 += 64) {  // the part's scale folded into the weights
+        const int64_t hn = nh - h0 < 64 ? nh - h0 : 64;
+        for (int64_t h = 0; h < hn; ++h) as[h] = a[h0 + h] * s;
+        axpy_heads_fp8(as, row + CacheRowFormat::kFp8Header + begin, n, y + h0 * ystride, ystride, hn);
+      }
+      return;
+    }
+    default: return axpy_heads_f32(a, reinterpret_cast<const float*>(row) + begin, n, y, ystride, nh);
+  }
+}
+
 }  // namespace r1::cpu

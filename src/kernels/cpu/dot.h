@@ -33,4 +33,15 @@ void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* 
 void axpy_bf16(float a, const uint16_t* x, int64_t n, float* y);
 void axpy_fp8(float a, const uint8_t* x, int64_t n, float* y);
 
+// Attention over one stored cache row for several heads at once (the row is loaded and converted once per 8
+// values for all of them). dot: out[h] = scale * sum_i v[i] * q[h * qstride + i], h < nh (scale: the fp8 row
+// part's; 1 otherwise). axpy: y[h * ystride + i] += a[h] * v[i]. Same arithmetic per head as a dot with one
+// chain per head / as axpy; twins: kernels/ref/cache_row_ref.h.
+void dot_heads_f32(const float* v, int64_t n, const float* q, int64_t qstride, int64_t nh, float* out);
+void dot_heads_bf16(const uint16_t* v, int64_t n, const float* q, int64_t qstride, int64_t nh, float* out);
+void dot_heads_fp8(const uint8_t* v, float scale, int64_t n, const float* q, int64_t qstride, int64_t nh, float* out);
+void axpy_heads_f32(const float* a, const float* v, int64_t n, float* y, int64_t ystride, int64_t nh);
+void axpy_heads_bf16(const float* a, const uint16_t* v, int64_t n, float* y, int64_t ystride, int64_t nh);
+void axpy_heads_fp8(const float* a, const uint8_t* v, int64_t n, float* y, int64_t ystride, int64_t nh);
+
 }  // namespace r1::cpu

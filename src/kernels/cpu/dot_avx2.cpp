@@ -244,4 +244,87 @@ void axpy_fp8(float a, const uint8_t* x, int64_t n, float* y) {
   axpy_with(a, [x](int64_t i) { return load_fp8(x + i); }, [x, lut](int64_t j) { return lut[x[j]]; }, n, y);
 }
 
+namespace {
+
+// out[h] = sum_i v[i] * q_h[i] for HN query vectors q_h = q + h * qstride: each 8 values of the row are loaded
+// (and converted) once for all HN heads.
+template <int HN, typename Load, typename Scalar>
+void dot_heads_block(Load load, Scalar scalar, int64_t n, const float* q, int64_t qstride, float scale, float* out) {
+  __m256 acc[HN];
+  for (int k = 0; k < HN; ++k) acc[k] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = load(i);
+    for (int k = 0; k < HN; ++k) acc[k] = _mm256_fmadd_ps(v, _mm256_loadu_ps(q + k * qstride + i), acc[k]);
+  }
+  for (int k = 0; k < HN; ++k) {
+    float s = hsum(acc[k]);
+    for (int64_t j = i; j < n; ++j) s += scalar(j) * q[k * qstride + j];
+    out[k] = s * scale;
+  }
+}
+
+template <typename Load, typename Scalar>
+void dot_heads_with(Load load, Scalar scalar, int64_t n, const float* q, int64_t qstride, int64_t nh, float scale,
+                    float* out) {
+  int64_t h = 0;
+  for (; h + 4 <= nh; h += 4) dot_heads_block<4>(load, scalar, n, q + h * qstride, qstride, scale, out + h);
+  switch (nh - h) {
+    case 3: return dot_heads_block<3>(load, scalar, n, q + h * qstride, qstride, scale, out + h);
+    case 2: return dot_heads_block<2>(load, scalar, n, q + h * qstride, qstride, scale, out + h);
+    case 1: return dot_heads_block<1>(load, scalar, n, q + h * qstride, qstride, scale, out + h);
+    default: return;
+  }
+}
+
+// y_h[i] += a[h] * v[i] for nh accumulators y_h = y + h * ystride, each 8 values loaded once for all of them.
+template <typename Load, typename Scalar>
+void axpy_heads_with(const float* a, Load load, Scalar scalar, int64_t n, float* y, int64_t ystride, int64_t nh) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = load(i);
+    for (int64_t h = 0; h < nh; ++h) {
+      float* yh = y + h * ystride + i;
+      _mm256_storeu_ps(yh, _mm256_fmadd_ps(_mm256_set1_ps(a[h]), v, _mm256_loadu_ps(yh)));
+    }
+  }
+  for (; i < n; ++i) {
+    const float v = scalar(i);
+    for (int64_t h = 0; h < nh; ++h) y[h * ystride + i] = std::fma(a[h], v, y[h * ystride + i]);
+  }
+}
+
+}  // namespace
+
+void dot_heads_f32(const float* v, int64_t n, const float* q, int64_t qstride, int64_t nh, float* out) {
+  dot_heads_with([v](int64_t i) { return _mm256_loadu_ps(v + i); }, [v](int64_t j) { return v[j]; }, n, q, qstride,
+                 nh, 1.0f, out);
+}
+
+void dot_heads_bf16(const uint16_t* v, int64_t n, const float* q, int64_t qstride, int64_t nh, float* out) {
+  dot_heads_with([v](int64_t i) { return load_bf16(v + i); }, [v](int64_t j) { return bf16_to_f32(v[j]); }, n, q,
+                 qstride, nh, 1.0f, out);
+}
+
+void dot_heads_fp8(const uint8_t* v, float scale, int64_t n, const float* q, int64_t qstride, int64_t nh, float* out) {
+  const float* lut = fp8_e4m3_table();
+  dot_heads_with([v](int64_t i) { return load_fp8(v + i); }, [v, lut](int64_t j) { return lut[v[j]]; }, n, q, qstride,
+                 nh, scale, out);
+}
+
+void axpy_heads_f32(const float* a, const float* v, int64_t n, float* y, int64_t ystride, int64_t nh) {
+  axpy_heads_with(a, [v](int64_t i) { return _mm256_loadu_ps(v + i); }, [v](int64_t j) { return v[j]; }, n, y, ystride, nh);
+}
+
+void axpy_heads_bf16(const float* a, const uint16_t* v, int64_t n, float* y, int64_t ystride, int64_t nh) {
+  axpy_heads_with(a, [v](int64_t i) { return load_bf16(v + i); }, [v](int64_t j) { return bf16_to_f32(v[j]); }, n, y,
+                  ystride, nh);
+}
+
+void axpy_heads_fp8(const float* a, const uint8_t* v, int64_t n, float* y, int64_t ystride, int64_t nh) {
+  const float* lut = fp8_e4m3_table();
+  axpy_heads_with(a, [v](int64_t i) { return load_fp8(v + i); }, [v, lut](int64_t j) { return lut[v[j]]; }, n, y,
+                  ystride, nh);
+}
+
 }  // namespace r1::cpu

@@ -12,5 +12,10 @@ namespace r1::ref {
 float cache_dot(const CacheRowFormat& f, const uint8_t* row, int64_t begin, int64_t n, const float* q);
 // y[i] += a * value[begin + i], i < n; within one part.
 void cache_axpy(const CacheRowFormat& f, float a, const uint8_t* row, int64_t begin, int64_t n, float* y);
+// The same for nh heads: out[h] with query q + h * qstride; y + h * ystride += a[h] * value.
+void cache_dot_heads(const CacheRowFormat& f, const uint8_t* row, int64_t begin, int64_t n, const float* q,
+                     int64_t qstride, int64_t nh, float* out);
+void cache_axpy_heads(const CacheRowFormat& f, const float* a, const uint8_t* row, int64_t begin, int64_t n, float* y,
+                      int64_t ystride, int64_t nh);
 
 }  // namespace r1::ref
