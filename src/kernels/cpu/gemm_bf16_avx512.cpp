@@ -17,7 +17,7 @@ namespace {
 constexpr int kR = 4;          // weight rows per register tile
 constexpr int kC = 6;          // input rows per register tile: 4 x 6 accumulators + 4 + 1 loads of 32 registers
 constexpr int64_t kKC = 1024;  // K slice: a tile's 10 rows of 2 KiB stay in L1
-constexpr int64_t kTB = 96;    // input rows per block: 96 x 2 KiB of X stay in L2 while the weight rows pass
+constexpr int64_t kTB = 96;     // input rows per block: 96 x 2 KiB of X stay in L2 while the weight rows pass
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -143,10 +143,21 @@ void gemm_bf16_avx512(const uint16_t* W, int64_t ldw, int64_t rows, const uint16
     const int64_t kn = min64(kc, K - k0);
     for (int64_t t0 = 0; t0 < T; t0 += kTB) {
       const int64_t t1 = min64(t0 + kTB, T);
+      if (!stream) {
+        // Prefill: a tile's inputs (kC rows of the K slice, 12 KiB) stay in L1 while every weight tile of the
+        // panel passes through; each weight tile comes from L2 (8 KiB for 4 x 6 x 1024 multiply-adds).
+        for (int64_t t = t0; t < t1; t += kC) {
+          const int cn = int(min64(kC, t1 - t));
+          for (int64_t r = 0; r < rows; r += kR)
+            tile_for(int(min64(kR, rows - r)), cn)(W + r * ldw + k0, ldw, X + t * ldx + k0, ldx, kn, Y + t * ldy + r,
+                                                   ldy, k0 > 0, nullptr);
+        }
+        continue;
+      }
       for (int64_t r = 0; r < rows; r += kR) {
         const int rn = int(min64(kR, rows - r));
         // (past the last tile these are the caller's next rows, or nothing: a prefetch never faults)
-        const uint16_t* next = stream ? W + (r + kR) * ldw + k0 : nullptr;
+        const uint16_t* next = W + (r + kR) * ldw + k0;
         for (int64_t t = t0; t < t1; t += kC) {
           const int cn = int(min64(kC, t1 - t));
           tile_for(rn, cn)(W + r * ldw + k0, ldw, X + t * ldx + k0, ldx, kn, Y + t * ldy + r, ldy, k0 > 0, next);
