@@ -14,7 +14,9 @@ namespace r1 {
 Model::Model(const std::string& dir, const ModelLoadOptions& opts)
     : dir_(dir),
       cfg_(load_model_config(dir)),
-      ck_(std::make_unique<Checkpoint>(dir, opts.memory)),
+      // With a load-time quantization decode reads the quantized copies; a copy of the file would only double
+      // the memory, so it is mapped.
+      ck_(std::make_unique<Checkpoint>(dir, opts.quant ? WeightMemory::Map : opts.memory)),
       w_(load_model_weights(cfg_, *ck_)),
       rope_(cfg_) {
   if (opts.quant) quantize_model_weights(w_, *opts.quant);

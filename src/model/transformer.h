@@ -22,7 +22,8 @@ struct ModelLoadOptions {
   // Q8 or Q4: quantize the linear weights at load time into memory the model owns (policy in
   // model/quantize_model.h); nullopt: use the checkpoint's formats as stored.
   std::optional<DType> quant;
-  // How the checkpoint's bytes are held (io/file_bytes.h): mapped, or copied into huge-page memory.
+  // How the checkpoint's bytes are held (io/file_bytes.h): mapped, or copied into huge-page memory (ignored
+  // with `quant`: the quantized weights live in memory the model owns and the file stays mapped).
   WeightMemory memory = WeightMemory::Map;
 };
 

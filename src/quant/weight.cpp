@@ -212,14 +212,18 @@ constexpr int64_t kGemmBlock = 64;    // weight rows dequantized per sgemm call
 // panels of weight rows with all of them (decode and prefill alike; kernels/cpu/gemm_bf16.h).
 void linear_bf16_avx512(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y, bool par) {
   const int64_t n = r1 - r0, panel = T < kGemmMinRows ? 16 : 64;  // small panels balance the threads in decode
-  std::vector<uint16_t> xb(static_cast<size_t>(T * w.cols));      // (T, cols)
+  // (T, cols), the calling thread's buffer, reused (a decode step makes hundreds of these calls). The threads of
+  // the region below read it through `xp`: inside the region `xb` would name each thread's own buffer.
+  thread_local std::vector<uint16_t> xb;
+  if (xb.size() < size_t(T * w.cols)) xb.resize(size_t(T * w.cols));
+  const uint16_t* xp = xb.data();
   cpu::to_bf16_avx512(x, T * w.cols, xb.data());
   const uint16_t* W = reinterpret_cast<const uint16_t*>(w.data);
   const int64_t nb = (n + panel - 1) / panel;
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t rb = r0 + b * panel, m = std::min(panel, r1 - rb);
-    cpu::gemm_bf16_avx512(W + rb * w.cols, w.cols, m, xb.data(), w.cols, T, w.cols, y + (rb - r0), n);
+    cpu::gemm_bf16_avx512(W + rb * w.cols, w.cols, m, xp, w.cols, T, w.cols, y + (rb - r0), n);
   }
 }
 
