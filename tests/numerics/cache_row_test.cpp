@@ -38,6 +38,16 @@ std::vector<float> random_row(Rng& rng, int64_t n, float amp) {
   return x;
 }
 
+// A random row stored in format f (`row`), and its values as stored, decoded back to f32 (`v`).
+void stored_row(Rng& rng, const CacheRowFormat& f, std::vector<uint8_t>* row, std::vector<float>* v) {
+  row->assign(size_t(f.bytes()), 0);
+  const std::vector<float> x = random_row(rng, f.width, 3.0f);
+  cache_row_store(f, x.data(), row->data());
+  v->assign(size_t(f.width), 0.0f);
+  cache_row_load(f, row->data(), 0, f.split, v->data());
+  cache_row_load(f, row->data(), f.split, f.width - f.split, v->data() + f.split);
+}
+
 class CacheRowTypes : public ::testing::TestWithParam<DType> {};
 
 TEST_P(CacheRowTypes, KernelsMatchScalarTwinsOnOddLengths) {
@@ -45,12 +55,9 @@ TEST_P(CacheRowTypes, KernelsMatchScalarTwinsOnOddLengths) {
   for (int64_t width : {1, 3, 9, 17, 31, 33, 77, 131, 576}) {
     const int64_t split = width * 3 / 4;
     const CacheRowFormat f = fmt(GetParam(), width, split);
-    std::vector<uint8_t> row(size_t(f.bytes()));
-    const std::vector<float> x = random_row(rng, width, 3.0f);
-    cache_row_store(f, x.data(), row.data());
-    std::vector<float> v(static_cast<size_t>(width));
-    cache_row_load(f, row.data(), 0, split, v.data());
-    cache_row_load(f, row.data(), split, width - split, v.data() + split);
+    std::vector<uint8_t> row;
+    std::vector<float> v;
+    stored_row(rng, f, &row, &v);
     // Parts and sub-ranges of them (GQA reads one head's slice of a part).
     const int64_t ranges[][2] = {{0, split}, {split, width - split}, {1, split > 2 ? split - 2 : 0}};
     for (const auto& r : ranges) {
@@ -80,12 +87,9 @@ TEST_P(CacheRowTypes, MultiHeadKernelsMatchScalarTwins) {
   for (int64_t width : {9, 33, 77, 576}) {
     const int64_t split = width * 3 / 4;
     const CacheRowFormat f = fmt(GetParam(), width, split);
-    std::vector<uint8_t> row(size_t(f.bytes()));
-    const std::vector<float> x = random_row(rng, width, 3.0f);
-    cache_row_store(f, x.data(), row.data());
-    std::vector<float> v(static_cast<size_t>(width));
-    cache_row_load(f, row.data(), 0, split, v.data());
-    cache_row_load(f, row.data(), split, width - split, v.data() + split);
+    std::vector<uint8_t> row;
+    std::vector<float> v;
+    stored_row(rng, f, &row, &v);
     for (int64_t nh : {1, 3, 4, 7, 16}) {
       const int64_t ranges[][2] = {{0, split}, {split, width - split}};
       for (const auto& r : ranges) {
