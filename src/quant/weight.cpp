@@ -277,35 +277,14 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
       }
       return;
     }
-    if (w.dtype == DType::BF16 && T > 1) {  // two rows x four inputs per step of the hot loop
-      const uint16_t* W = reinterpret_cast<const uint16_t*>(w.data);
-      const int64_t pairs = (n + 1) / 2;
-#pragma omp parallel for schedule(static) if (par)
-      for (int64_t p = 0; p < pairs; ++p) {
-        const int64_t r = r0 + 2 * p;
-        for (int64_t t0 = 0; t0 < T; t0 += 4) {
-          const int nx = int(std::min<int64_t>(4, T - t0));
-          const float* xs[4];
-          float o0[4], o1[4];
-          for (int k = 0; k < nx; ++k) xs[k] = x + (t0 + k) * w.cols;
-          if (r + 1 < r1) {
-            cpu::dot2x4_bf16(W + r * w.cols, W + (r + 1) * w.cols, xs, nx, w.cols, o0, o1);
-            for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r + 1 - r0)] = o1[k];
-          } else {
-            w.dot_row4(r, xs, nx, o0);
-          }
-          for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r - r0)] = o0[k];
-        }
-      }
-      return;
-    }
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t r = r0; r < r1; ++r) {
       if (T == 1) {
         y[r - r0] = w.dot_row(r, x);
         continue;
       }
-      for (int64_t t0 = 0; t0 < T; t0 += 4) {  // up to 4 inputs per load of the row
+      // Up to 4 inputs per load of the row; each input's sum is the same as alone (T == 1), see kernels/cpu/dot.h.
+      for (int64_t t0 = 0; t0 < T; t0 += 4) {
         const int nx = int(std::min<int64_t>(4, T - t0));
         const float* xs[4];
         float out[4];

@@ -180,6 +180,30 @@ class QuantLinear : public ::testing::TestWithParam<DType> {};
 
 // linear() on a quantized weight: decode (T < 16, int8 activations) and prefill (dequantize + sgemm) against
 // the exact product of the dequantized weight with x.
+TEST_P(QuantLinear, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
+  // Batch invariance, as for the float formats (kernels_test.cpp): up to 15 inputs, bit for bit.
+  Rng rng(37);
+  const int64_t rows = 21, cols = 200;
+  std::vector<float> wf = random_vec(rng, rows * cols, 0.07f);
+  Weight src;
+  src.dtype = DType::F32;
+  src.rows = rows;
+  src.cols = cols;
+  src.data = reinterpret_cast<const uint8_t*>(wf.data());
+  src.name = "test.weight";
+  const Weight w = quantize_weight(src, GetParam());
+  for (int64_t T : {2, 3, 4, 5, 9, 15}) {
+    const std::vector<float> x = random_vec(rng, T * cols, 1.5f);
+    std::vector<float> batch(size_t(T * rows)), one(static_cast<size_t>(rows));
+    linear(w, x.data(), T, batch.data());
+    for (int64_t t = 0; t < T; ++t) {
+      linear(w, x.data() + t * cols, 1, one.data());
+      for (int64_t r = 0; r < rows; ++r)
+        EXPECT_EQ(one[size_t(r)], batch[size_t(t * rows + r)]) << dtype_tag(GetParam()) << " T " << T << " t " << t << " r " << r;
+    }
+  }
+}
+
 TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
   Rng rng(31);
   const int64_t rows = 70, cols = 200;

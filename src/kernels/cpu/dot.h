@@ -23,9 +23,6 @@ float dot_fp8(const uint8_t* w, const float* scale, int64_t block, const float* 
 void dot4_f32(const float* w, const float* const* x, int nx, int64_t n, float* out);
 void dot4_bf16(const uint16_t* w, const float* const* x, int nx, int64_t n, float* out);
 void dot4_f16(const uint16_t* w, const float* const* x, int nx, int64_t n, float* out);
-// Two consecutive BF16 rows against up to 4 vectors (the hot loop of batched decode).
-void dot2x4_bf16(const uint16_t* w0, const uint16_t* w1, const float* const* x, int nx, int64_t n, float* out0,
-                 float* out1);
 void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* const* x, int nx, int64_t n, float* out);
 
 // y[i] += a * x[i], i < n, for a bf16 / e4m3 vector x (the attention's weighted sum over stored cache rows,

@@ -96,34 +96,18 @@ void dot2_f32_weights(const float* w, const float* x0, const float* x1, int64_t 
   *out1 = s1;
 }
 
-float dot_bf16(const uint16_t* w, const float* x, int64_t n) {
-  return dot_one([w](int64_t i) { return load_bf16(w + i); }, [w](int64_t j) { return bf16_to_f32(w[j]); }, x, 0, n);
-}
-
-float dot_f16(const uint16_t* w, const float* x, int64_t n) {
-  return dot_one([w](int64_t i) { return load_f16(w + i); }, [w](int64_t j) { return f16_to_f32(w[j]); }, x, 0, n);
-}
-
-float dot_fp8(const uint8_t* w, const float* scale, int64_t block, const float* x, int64_t n) {
-  const float* lut = fp8_e4m3_table();
-  float total = 0.0f;
-  for (int64_t b0 = 0; b0 < n; b0 += block)  // one scale per block: sum the block, then scale it
-    total += dot_one([w](int64_t i) { return load_fp8(w + i); }, [w, lut](int64_t j) { return lut[w[j]]; }, x, b0,
-                     b0 + block < n ? b0 + block : n) *
-             scale[b0 / block];
-  return total;
-}
 
 namespace {
 
 // Row [b0, b1) of w (loaded 8 at a time by `load`) against nx vectors; adds the block sums into out[k]*scale.
-// With one or two vectors, two accumulators each keep two FMA chains per vector in flight (the FMA latency, not
-// the loads, would bound a single chain).
+// Two accumulators per vector (two FMA chains in flight: the FMA latency, not the loads, would bound one), for
+// every nx: each vector's sum is computed the same way whatever the others, so a sequence decodes to the same
+// numbers alone (nx = 1) or batched.
 // pf (optional): the f32 weights, prefetched kPrefetch floats ahead (into the next rows: rows are adjacent).
 template <int NX, typename Load, typename Scalar>
 void dot_block(Load load, Scalar scalar, const float* const* x, int64_t b0, int64_t b1, float scale, float* out,
                const float* pf = nullptr) {
-  constexpr int U = NX <= 2 ? 2 : 1;
+  constexpr int U = 2;
   __m256 acc[U][NX];
   for (int u = 0; u < U; ++u)
     for (int k = 0; k < NX; ++k) acc[u][k] = _mm256_setzero_ps();
@@ -159,42 +143,7 @@ void dot4(Load load, Scalar scalar, const float* const* x, int nx, int64_t b0, i
   }
 }
 
-// Two rows at once (w0, w1) against NX vectors: 2 + NX loads feed 2*NX FMAs.
-template <int NX>
-void dot_bf16_2rows(const uint16_t* w0, const uint16_t* w1, const float* const* x, int64_t n, float* out0, float* out1) {
-  __m256 a0[NX], a1[NX];
-  for (int k = 0; k < NX; ++k) a0[k] = a1[k] = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 v0 = load_bf16(w0 + i), v1 = load_bf16(w1 + i);
-    for (int k = 0; k < NX; ++k) {
-      const __m256 xv = _mm256_loadu_ps(x[k] + i);
-      a0[k] = _mm256_fmadd_ps(v0, xv, a0[k]);
-      a1[k] = _mm256_fmadd_ps(v1, xv, a1[k]);
-    }
-  }
-  for (int k = 0; k < NX; ++k) {
-    float s0 = hsum(a0[k]), s1 = hsum(a1[k]);
-    for (int64_t j = i; j < n; ++j) {
-      s0 += bf16_to_f32(w0[j]) * x[k][j];
-      s1 += bf16_to_f32(w1[j]) * x[k][j];
-    }
-    out0[k] = s0;
-    out1[k] = s1;
-  }
-}
-
 }  // namespace
-
-void dot2x4_bf16(const uint16_t* w0, const uint16_t* w1, const float* const* x, int nx, int64_t n, float* out0,
-                 float* out1) {
-  switch (nx) {
-    case 1: return dot_bf16_2rows<1>(w0, w1, x, n, out0, out1);
-    case 2: return dot_bf16_2rows<2>(w0, w1, x, n, out0, out1);
-    case 3: return dot_bf16_2rows<3>(w0, w1, x, n, out0, out1);
-    default: return dot_bf16_2rows<4>(w0, w1, x, n, out0, out1);
-  }
-}
 
 void dot4_f32(const float* w, const float* const* x, int nx, int64_t n, float* out) {
   for (int k = 0; k < nx; ++k) out[k] = 0.0f;
@@ -217,6 +166,25 @@ void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* 
   for (int64_t b0 = 0; b0 < n; b0 += block)
     dot4([w](int64_t i) { return load_fp8(w + i); }, [w, lut](int64_t j) { return lut[w[j]]; }, x, nx, b0,
          b0 + block < n ? b0 + block : n, scale[b0 / block], out);
+}
+
+// One vector: the nx = 1 case of the same kernels (the same sums as in a batch).
+float dot_bf16(const uint16_t* w, const float* x, int64_t n) {
+  float out;
+  dot4_bf16(w, &x, 1, n, &out);
+  return out;
+}
+
+float dot_f16(const uint16_t* w, const float* x, int64_t n) {
+  float out;
+  dot4_f16(w, &x, 1, n, &out);
+  return out;
+}
+
+float dot_fp8(const uint8_t* w, const float* scale, int64_t block, const float* x, int64_t n) {
+  float out;
+  dot4_fp8(w, scale, block, &x, 1, n, &out);
+  return out;
 }
 
 namespace {

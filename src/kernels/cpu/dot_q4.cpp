@@ -42,14 +42,15 @@ float dot_q4_impl(const BlockQ4* w, const BlockQ8X* x, int64_t nb) {
 
 template <bool V, int NX>
 void dot4_q4_impl(const BlockQ4* w, const BlockQ8X* const* x, int64_t nb, float* out) {
-  __m256 acc[NX];
-  for (int k = 0; k < NX; ++k) acc[k] = _mm256_setzero_ps();
+  // Even blocks into acc[0], odd ones into acc[1], as dot_q4_impl does: each vector's sum is the one-vector sum.
+  __m256 acc[2][NX];
+  for (int k = 0; k < NX; ++k) acc[0][k] = acc[1][k] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const __m256i u = unpack_q4(w[b]);
     const float dw = _cvtsh_ss(w[b].d);
-    for (int k = 0; k < NX; ++k) acc[k] = block_q4<V>(u, dw, x[k][b], acc[k]);
+    for (int k = 0; k < NX; ++k) acc[b & 1][k] = block_q4<V>(u, dw, x[k][b], acc[b & 1][k]);
   }
-  for (int k = 0; k < NX; ++k) out[k] = hsum(acc[k]);
+  for (int k = 0; k < NX; ++k) out[k] = hsum(_mm256_add_ps(acc[0][k], acc[1][k]));
 }
 
 template <bool V>

@@ -76,18 +76,19 @@ float dot_q8_impl(const BlockQ8* w, const BlockQ8X* x, int64_t nb) {
 
 template <bool V, int NX>
 void dot4_q8_impl(const BlockQ8* w, const BlockQ8X* const* x, int64_t nb, float* out) {
-  __m256 acc[NX];
-  for (int k = 0; k < NX; ++k) acc[k] = _mm256_setzero_ps();
+  // Even blocks into acc[0], odd ones into acc[1], as dot_q8_impl does: each vector's sum is the one-vector sum.
+  __m256 acc[2][NX];
+  for (int k = 0; k < NX; ++k) acc[0][k] = acc[1][k] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const __m256i wq = load32(w[b].q);
     const __m256i wabs = _mm256_sign_epi8(wq, wq);
     const float dw = _cvtsh_ss(w[b].d);
     for (int k = 0; k < NX; ++k) {
       const __m256i lanes = dot_u8s8<V>(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(load32(x[k][b].q), wq));
-      acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(dw * x[k][b].d), acc[k]);
+      acc[b & 1][k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(dw * x[k][b].d), acc[b & 1][k]);
     }
   }
-  for (int k = 0; k < NX; ++k) out[k] = hsum(acc[k]);
+  for (int k = 0; k < NX; ++k) out[k] = hsum(_mm256_add_ps(acc[0][k], acc[1][k]));
 }
 
 template <bool V>
