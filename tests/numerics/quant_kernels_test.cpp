@@ -178,20 +178,23 @@ TEST(QuantDequant, FastIsBitExactWithReference) {
 
 class QuantLinear : public ::testing::TestWithParam<DType> {};
 
-// linear() on a quantized weight: decode (T < 16, int8 activations) and prefill (dequantize + sgemm) against
-// the exact product of the dequantized weight with x.
-TEST_P(QuantLinear, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
-  // Batch invariance, as for the float formats (kernels_test.cpp): up to 15 inputs, bit for bit.
-  Rng rng(37);
-  const int64_t rows = 21, cols = 200;
-  std::vector<float> wf = random_vec(rng, rows * cols, 0.07f);
+// A (rows, cols) weight of U(-0.07, 0.07) values quantized to `type` (the weight owns its blocks).
+Weight random_quantized(Rng& rng, int64_t rows, int64_t cols, DType type) {
+  const std::vector<float> wf = random_vec(rng, rows * cols, 0.07f);
   Weight src;
   src.dtype = DType::F32;
   src.rows = rows;
   src.cols = cols;
   src.data = reinterpret_cast<const uint8_t*>(wf.data());
   src.name = "test.weight";
-  const Weight w = quantize_weight(src, GetParam());
+  return quantize_weight(src, type);
+}
+
+TEST_P(QuantLinear, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
+  // Batch invariance, as for the float formats (kernels_test.cpp): up to 15 inputs, bit for bit.
+  Rng rng(37);
+  const int64_t rows = 21, cols = 200;
+  const Weight w = random_quantized(rng, rows, cols, GetParam());
   for (int64_t T : {2, 3, 4, 5, 9, 15}) {
     const std::vector<float> x = random_vec(rng, T * cols, 1.5f);
     std::vector<float> batch(size_t(T * rows)), one(static_cast<size_t>(rows));
@@ -204,17 +207,12 @@ TEST_P(QuantLinear, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
   }
 }
 
+// linear() on a quantized weight: decode (T < 16, int8 activations) and prefill (dequantize + sgemm) against
+// the exact product of the dequantized weight with x.
 TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
   Rng rng(31);
   const int64_t rows = 70, cols = 200;
-  std::vector<float> wf = random_vec(rng, rows * cols, 0.07f);
-  Weight src;
-  src.dtype = DType::F32;
-  src.rows = rows;
-  src.cols = cols;
-  src.data = reinterpret_cast<const uint8_t*>(wf.data());
-  src.name = "test.weight";
-  const Weight w = quantize_weight(src, GetParam());
+  const Weight w = random_quantized(rng, rows, cols, GetParam());
   ASSERT_EQ(w.dtype, GetParam());
   ASSERT_EQ(w.nbytes(), rows * quant_row_bytes(GetParam(), cols));
   std::vector<float> row(static_cast<size_t>(cols));
