@@ -50,7 +50,9 @@ float dot_one(Load load, Scalar scalar, const float* x, int64_t b0, int64_t b1) 
   }
   for (; i + 8 <= b1; i += 8) a0 = _mm256_fmadd_ps(load(i), _mm256_loadu_ps(x + i), a0);
   float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-  for (; i < b1; ++i) s += scalar(i) * x[i];
+  // Scalar tails are explicit fma: left to the compiler, contraction could differ between the kernels a sequence
+  // meets alone and batched (it did in the sanitizer build), breaking batch invariance in the last bit.
+  for (; i < b1; ++i) s = std::fma(scalar(i), x[i], s);
   return s;
 }
 
@@ -91,7 +93,7 @@ void dot2_f32_weights(const float* w, const float* x0, const float* x1, int64_t 
   }
   float s0 = hsum(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
   float s1 = hsum(_mm256_add_ps(_mm256_add_ps(b[0], b[1]), _mm256_add_ps(b[2], b[3])));
-  for (; i < n; ++i) s0 += w[i] * x0[i], s1 += w[i] * x1[i];
+  for (; i < n; ++i) s0 = std::fma(w[i], x0[i], s0), s1 = std::fma(w[i], x1[i], s1);
   *out0 = s0;
   *out1 = s1;
 }
@@ -127,7 +129,7 @@ void dot_block(Load load, Scalar scalar, const float* const* x, int64_t b0, int6
     __m256 a = acc[0][k];
     for (int u = 1; u < U; ++u) a = _mm256_add_ps(a, acc[u][k]);
     float s = hsum(a);
-    for (int64_t j = i; j < b1; ++j) s += scalar(j) * x[k][j];
+    for (int64_t j = i; j < b1; ++j) s = std::fma(scalar(j), x[k][j], s);
     out[k] += s * scale;
   }
 }
@@ -227,7 +229,7 @@ void dot_heads_block(Load load, Scalar scalar, int64_t n, const float* q, int64_
   }
   for (int k = 0; k < HN; ++k) {
     float s = hsum(acc[k]);
-    for (int64_t j = i; j < n; ++j) s += scalar(j) * q[k * qstride + j];
+    for (int64_t j = i; j < n; ++j) s = std::fma(scalar(j), q[k * qstride + j], s);
     out[k] = s * scale;
   }
 }
