@@ -66,4 +66,14 @@ inline void cache_axpy_heads(const CacheRowFormat& f, const float* a, const uint
   }
 }
 
+// out[j] = sum_i q[i] * value_j[begin + i] for eight stored rows (j < 8), f32 storage only (the caller keeps
+// cache_dot_heads for the other types, whose conversion is better shared between heads).
+inline void cache_dot_rows8(const CacheRowFormat& f, const uint8_t* const* rows, int64_t begin, int64_t n,
+                            const float* q, float* out) {
+  (void)f;  // f32 rows: no header, no scale
+  const float* v[8];
+  for (int j = 0; j < 8; ++j) v[j] = reinterpret_cast<const float*>(rows[j]) + begin;
+  dot_rows8_f32(v, n, q, out);
+}
+
 }  // namespace r1::cpu

@@ -40,5 +40,9 @@ void dot_heads_fp8(const uint8_t* v, float scale, int64_t n, const float* q, int
 void axpy_heads_f32(const float* a, const float* v, int64_t n, float* y, int64_t ystride, int64_t nh);
 void axpy_heads_bf16(const float* a, const uint16_t* v, int64_t n, float* y, int64_t ystride, int64_t nh);
 void axpy_heads_fp8(const float* a, const uint8_t* v, int64_t n, float* y, int64_t ystride, int64_t nh);
+// Eight f32 rows against one query: out[j] = sum_i v[j][i] * q[i], j < 8. The query is loaded once per 8 values
+// for all rows and the eight sums come out of one transpose, instead of a horizontal sum per row (as costly as
+// the row's FMAs when rows are short: tiny models' 72-wide latents).
+void dot_rows8_f32(const float* const* v, int64_t n, const float* q, float* out);
 
 }  // namespace r1::cpu

@@ -297,4 +297,21 @@ void axpy_heads_fp8(const float* a, const uint8_t* v, int64_t n, float* y, int64
                   ystride, nh);
 }
 
+void dot_rows8_f32(const float* const* v, int64_t n, const float* q, float* out) {
+  __m256 a[8];
+  for (int j = 0; j < 8; ++j) a[j] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 qv = _mm256_loadu_ps(q + i);
+    for (int j = 0; j < 8; ++j) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(v[j] + i), qv, a[j]);
+  }
+  // Eight horizontal sums at once: pairwise adds leave [rows 0-3 | rows 4-7] halves to be added.
+  const __m256 s0123 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+  const __m256 s4567 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+  const __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20), _mm256_permute2f128_ps(s0123, s4567, 0x31));
+  _mm256_storeu_ps(out, sums);
+  for (int j = 0; j < 8; ++j)
+    for (int64_t k = i; k < n; ++k) out[j] = std::fma(v[j][k], q[k], out[j]);
+}
+
 }  // namespace r1::cpu

@@ -23,6 +23,11 @@ void cache_dot_heads(const CacheRowFormat& f, const uint8_t* row, int64_t begin,
   for (int64_t h = 0; h < nh; ++h) out[h] = cache_dot(f, row, begin, n, q + h * qstride);
 }
 
+void cache_dot_rows8(const CacheRowFormat& f, const uint8_t* const* rows, int64_t begin, int64_t n, const float* q,
+                     float* out) {
+  for (int j = 0; j < 8; ++j) out[j] = cache_dot(f, rows[j], begin, n, q);
+}
+
 void cache_axpy_heads(const CacheRowFormat& f, const float* a, const uint8_t* row, int64_t begin, int64_t n, float* y,
                       int64_t ystride, int64_t nh) {
   for (int64_t h = 0; h < nh; ++h) cache_axpy(f, a[h], row, begin, n, y + h * ystride);

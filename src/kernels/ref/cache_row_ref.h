@@ -15,6 +15,9 @@ void cache_axpy(const CacheRowFormat& f, float a, const uint8_t* row, int64_t be
 // The same for nh heads: out[h] with query q + h * qstride; y + h * ystride += a[h] * value.
 void cache_dot_heads(const CacheRowFormat& f, const uint8_t* row, int64_t begin, int64_t n, const float* q,
                      int64_t qstride, int64_t nh, float* out);
+// Eight rows against one query: out[j] for rows[j], j < 8.
+void cache_dot_rows8(const CacheRowFormat& f, const uint8_t* const* rows, int64_t begin, int64_t n, const float* q,
+                     float* out);
 void cache_axpy_heads(const CacheRowFormat& f, const float* a, const uint8_t* row, int64_t begin, int64_t n, float* y,
                       int64_t ystride, int64_t nh);
 
