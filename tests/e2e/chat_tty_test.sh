@@ -17,17 +17,19 @@ cleanup() { tm kill-server 2>/dev/null || true; }
 trap cleanup EXIT
 pass=0
 fail=0
+# capture-pane -J joins wrapped lines: a marker printed across the pane's right edge ("[stoppe" / "d]") must
+# still match.
 check() {  # check NAME PATTERN: waits up to 10 s for PATTERN on the screen
   local name="$1" pat="$2"
   for _ in $(seq 100); do
-    if tm capture-pane -p -t "$session" -S -200 | grep -q -- "$pat"; then pass=$((pass + 1)); return 0; fi
+    if tm capture-pane -p -J -t "$session" -S -200 | grep -q -- "$pat"; then pass=$((pass + 1)); return 0; fi
     sleep 0.1
   done
-  echo "FAIL: $name: '$pat' not on screen:"; tm capture-pane -p -t "$session" -S -200
+  echo "FAIL: $name: '$pat' not on screen:"; tm capture-pane -p -J -t "$session" -S -200
   fail=$((fail + 1))
   return 1
 }
-count() { tm capture-pane -p -t "$session" -S -200 | grep -c -- "$1" || true; }
+count() { tm capture-pane -p -J -t "$session" -S -200 | grep -c -- "$1" || true; }
 
 tm new-session -d -s "$session" -x 160 -y 50 "$r1 chat --model $model --ctx 4096 --max-tokens 4000 -t 1; echo EXIT=\$?; sleep 30"
 check "banner" "r1 chat:"
