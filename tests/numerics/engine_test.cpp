@@ -209,6 +209,20 @@ TEST(EngineSpec, RefusedWithoutAnMTPModule) {
   EXPECT_THROW(Engine(m, o), Error);
 }
 
+// Submits `prompts` together to an engine over `m` and checks that each gets generate()'s greedy tokens (n each).
+void expect_batched_equals_alone(const Model& m, const EngineOptions& o,
+                                 const std::vector<std::vector<int32_t>>& prompts, int64_t n, const std::string& what) {
+  Engine e(m, o);
+  std::vector<std::shared_ptr<std::promise<Result>>> ps;
+  for (const auto& p : prompts) ps.push_back(submit(e, p, n));
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    GenerateParams gp;
+    gp.max_tokens = n;
+    gp.ignore_eos = true;
+    EXPECT_EQ(ps[i]->get_future().get().tokens, generate(m, prompts[i], gp).tokens) << what << " request " << i;
+  }
+}
+
 // The GQA families (R1-Distill Qwen2/Llama) run through the same engine: their cache rows are keys and values.
 TEST(EngineGQA, BatchedPagedRequestsEqualSeparateGeneration) {
   for (const size_t variant : {size_t(4), size_t(5)}) {  // tiny-qwen2, tiny-llama
@@ -221,16 +235,8 @@ TEST(EngineGQA, BatchedPagedRequestsEqualSeparateGeneration) {
     o.max_parallel = 3;
     o.context = 128;
     o.page_tokens = 4;
-    Engine e(m, o);
-    const std::vector<std::vector<int32_t>> prompts = {{0, 11, 12, 13, 14, 15, 16, 17, 18}, {0, 11, 12, 13, 14, 15, 16, 17, 40}, {0, 9}};
-    std::vector<std::shared_ptr<std::promise<Result>>> ps;
-    for (const auto& p : prompts) ps.push_back(submit(e, p, 10));
-    for (size_t i = 0; i < prompts.size(); ++i) {
-      GenerateParams gp;
-      gp.max_tokens = 10;
-      gp.ignore_eos = true;
-      EXPECT_EQ(ps[i]->get_future().get().tokens, generate(m, prompts[i], gp).tokens) << io.config << " request " << i;
-    }
+    expect_batched_equals_alone(m, o, {{0, 11, 12, 13, 14, 15, 16, 17, 18}, {0, 11, 12, 13, 14, 15, 16, 17, 40}, {0, 9}},
+                                10, io.config);
   }
 }
 
@@ -251,18 +257,9 @@ TEST(EngineFormats, BatchedRequestsEqualSeparateGenerationForQuantizedAndFp8Weig
     EngineOptions o;
     o.max_parallel = 3;
     o.context = 96;
-    Engine e(m, o);
-    const std::vector<std::vector<int32_t>> prompts = {{0, 11, 12, 13}, {0, 200, 7, 5, 9, 31, 2, 8, 40, 41}, {0, 9}};
-    std::vector<std::shared_ptr<std::promise<Result>>> ps;
-    for (const auto& p : prompts) ps.push_back(submit(e, p, 16));
-    for (size_t i = 0; i < prompts.size(); ++i) {
-      GenerateParams gp;
-      gp.max_tokens = 16;
-      gp.ignore_eos = true;
-      EXPECT_EQ(ps[i]->get_future().get().tokens, generate(m, prompts[i], gp).tokens)
-          << test::golden_variants()[c.variant].name << (c.quant ? std::string(" ") + dtype_tag(*c.quant) : "")
-          << " request " << i;
-    }
+    expect_batched_equals_alone(m, o, {{0, 11, 12, 13}, {0, 200, 7, 5, 9, 31, 2, 8, 40, 41}, {0, 9}}, 16,
+                                test::golden_variants()[c.variant].name +
+                                    (c.quant ? std::string(" ") + dtype_tag(*c.quant) : ""));
   }
 }
 
