@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,19 @@ RunResult run_r1(const std::string& args, const std::string& stdin_path, const s
   r.out = read_text(t / "out");
   r.err = read_text(t / "err");
   return r;
+}
+
+void expect_batch_invariant(const Weight& w, Rng& rng, float amp, const std::string& what) {
+  for (int64_t T : {2, 3, 4, 5, 9, 15}) {
+    std::vector<float> x(size_t(T * w.cols)), batch(size_t(T * w.rows)), one(static_cast<size_t>(w.rows));
+    for (auto& v : x) v = rng.symmetric(amp);
+    linear(w, x.data(), T, batch.data());
+    for (int64_t t = 0; t < T; ++t) {
+      linear(w, x.data() + t * w.cols, 1, one.data());
+      for (int64_t r = 0; r < w.rows; ++r)
+        EXPECT_EQ(one[size_t(r)], batch[size_t(t * w.rows + r)]) << what << " T " << T << " t " << t << " r " << r;
+    }
+  }
 }
 
 }  // namespace r1::test

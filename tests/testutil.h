@@ -4,9 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "core/rng.h"
 #include "model/init_checkpoint.h"
+#include "quant/weight.h"
 
 namespace r1::test {
+
+// Batch invariance of linear() on `w`: for T = 2..15 inputs (decode batches; 16 and more take the prefill GEMM)
+// each input's outputs equal, bit for bit, what it gets alone (T = 1). Inputs are U(-amp, amp) from `rng`.
+void expect_batch_invariant(const Weight& w, Rng& rng, float amp, const std::string& what);
 
 // A fresh folder under the system temp dir, removed with the object.
 class TempDir {

@@ -10,6 +10,7 @@
 #include "kernels/cpu/gemm_bf16.h"
 #include "kernels/ops.h"
 #include "quant/weight.h"
+#include "testutil.h"
 
 namespace r1 {
 namespace {
@@ -114,16 +115,7 @@ TEST_P(DotKernels, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
   Buffers b;
   const int64_t rows = 37, cols = 300;
   const Weight w = make(GetParam(), rows, cols, b, rng);
-  for (int64_t T : {2, 3, 4, 5, 9, 15}) {
-    std::vector<float> x(size_t(T * cols)), batch(size_t(T * rows)), one(static_cast<size_t>(rows));
-    for (auto& v : x) v = rng.symmetric(1.0f);
-    linear(w, x.data(), T, batch.data());
-    for (int64_t t = 0; t < T; ++t) {
-      linear(w, x.data() + t * cols, 1, one.data());
-      for (int64_t r = 0; r < rows; ++r)
-        EXPECT_EQ(one[size_t(r)], batch[size_t(t * rows + r)]) << dtype_tag(GetParam()) << " T " << T << " t " << t << " r " << r;
-    }
-  }
+  test::expect_batch_invariant(w, rng, 1.0f, dtype_tag(GetParam()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, DotKernels, ::testing::Values(DType::F32, DType::BF16, DType::F16, DType::F8_E4M3),

@@ -15,6 +15,7 @@
 #include "kernels/ref/quant_ref.h"
 #include "quant/quantize.h"
 #include "quant/weight.h"
+#include "testutil.h"
 
 namespace r1 {
 namespace {
@@ -195,16 +196,7 @@ TEST_P(QuantLinear, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
   Rng rng(37);
   const int64_t rows = 21, cols = 200;
   const Weight w = random_quantized(rng, rows, cols, GetParam());
-  for (int64_t T : {2, 3, 4, 5, 9, 15}) {
-    const std::vector<float> x = random_vec(rng, T * cols, 1.5f);
-    std::vector<float> batch(size_t(T * rows)), one(static_cast<size_t>(rows));
-    linear(w, x.data(), T, batch.data());
-    for (int64_t t = 0; t < T; ++t) {
-      linear(w, x.data() + t * cols, 1, one.data());
-      for (int64_t r = 0; r < rows; ++r)
-        EXPECT_EQ(one[size_t(r)], batch[size_t(t * rows + r)]) << dtype_tag(GetParam()) << " T " << T << " t " << t << " r " << r;
-    }
-  }
+  test::expect_batch_invariant(w, rng, 1.5f, dtype_tag(GetParam()));
 }
 
 // linear() on a quantized weight: decode (T < 16, int8 activations) and prefill (dequantize + sgemm) against
