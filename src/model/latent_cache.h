@@ -31,7 +31,8 @@ class LatentCache {
   void store(int64_t layer, int64_t pos, const float* x) { cache_row_store(format(), x, row_bytes(layer, pos)); }
   // The row as floats: f32 caches only (tests and tools that poke at rows).
   float* row(int64_t layer, int64_t pos) {
-    require(dtype() == DType::F32, "internal: float row access on a " + std::string(cache_type_name(dtype())) + " cache");
+    if (dtype() != DType::F32)
+      throw Error("internal: float row access on a " + std::string(cache_type_name(dtype())) + " cache");
     return reinterpret_cast<float*>(row_bytes(layer, pos));
   }
 };

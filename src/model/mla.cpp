@@ -46,8 +46,8 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
   const int64_t dv = c.v_head_dim, qk = c.qk_head_dim(), kvr = c.kv_lora_rank;
   LatentCache& cache = *rows.cache[0];
   for (int64_t t = 0; t < N; ++t)
-    require(rows.cache[t] == &cache && rows.pos[t] == rows.pos[0] + t,
-            "internal: naive attention needs one sequence at consecutive positions");
+    if (rows.cache[t] != &cache || rows.pos[t] != rows.pos[0] + t)
+      throw Error("internal: naive attention needs one sequence at consecutive positions");
   const int64_t S = rows.pos[N - 1] + 1;
   const CacheRowFormat& f = cache.format();
   const auto cached = cached_rows(cache, layer, S);

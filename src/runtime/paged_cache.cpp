@@ -110,7 +110,8 @@ PagedSequenceCache::~PagedSequenceCache() {
 uint8_t* PagedSequenceCache::row_bytes(int64_t layer, int64_t pos) {
   const int64_t P = pool_.page_tokens();
   const size_t k = size_t(pos / P);
-  require(k < pages_.size(), "internal: cache position " + std::to_string(pos) + " has no page");
+  // (Not require(): its message would be built on every call, and attention calls this per cached row.)
+  if (k >= pages_.size()) throw Error("internal: cache position " + std::to_string(pos) + " has no page");
   return pool_.row_bytes(pages_[k], layer, pos % P);
 }
 
