@@ -107,15 +107,27 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
   const int64_t blocks = par ? std::min<int64_t>(H, omp_get_max_threads()) : 1;
 #pragma omp parallel if (par)
   {
-    std::vector<float> row(static_cast<size_t>(kvr)), p, sl(static_cast<size_t>(H)), sr(static_cast<size_t>(H));
+    std::vector<float> rowbuf(static_cast<size_t>(8 * kvr)), p, sl(static_cast<size_t>(H)), sr(static_cast<size_t>(H));
+    const float* wr[8];
+    // Rows r0 .. r0 + m - 1 (m <= 8) of wkv_b as f32, into wr.
+    auto load_rows = [&](int64_t r0, int64_t m) {
+      for (int64_t j = 0; j < m; ++j) wr[j] = w.wkv_b.row_f32(r0 + j, &rowbuf[size_t(j * kvr)]);
+    };
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t h0 = H * b / blocks, h1 = H * (b + 1) / blocks, hb = h1 - h0;
+      // q_lat[t, h] = sum_d q_nope[t, h, d] * W_UK[h, d, :], eight rows of W_UK at a time (accumulators in registers).
       for (int64_t h = h0; h < h1; ++h)
-        for (int64_t d = 0; d < nope; ++d) {
-          const float* wr = w.wkv_b.row_f32(h * (nope + dv) + d, row.data());
-          for (int64_t t = 0; t < N; ++t)
-            ops::axpy(q[size_t((t * H + h) * qk + d)], wr, kvr, &q_lat[size_t((t * H + h) * kvr)]);
+        for (int64_t d0 = 0; d0 < nope; d0 += 8) {
+          const int64_t m = std::min<int64_t>(8, nope - d0);
+          load_rows(h * (nope + dv) + d0, m);
+          for (int64_t t = 0; t < N; ++t) {
+            float* ql = &q_lat[size_t((t * H + h) * kvr)];
+            const float* qd = &q[size_t((t * H + h) * qk + d0)];
+            if (m == 8) cpu::axpy_rows8_f32(qd, 1, wr, kvr, ql, kvr, 1);
+            else
+              for (int64_t j = 0; j < m; ++j) cpu::axpy_heads_f32(qd + j, wr[j], kvr, ql, kvr, 1);
+          }
         }
       for (int64_t t = 0; t < N; ++t) {
         const auto& cr = cached[size_t(t)];
@@ -139,16 +151,27 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
           for (int64_t h = 0; h < hb; ++h) p[size_t(h * S + s)] = (sl[size_t(h)] + sr[size_t(h)]) * scale;
         }
         for (int64_t h = 0; h < hb; ++h) ops::softmax(&p[size_t(h * S)], S);
-        for (int64_t s = 0; s < S; ++s) {
+        float* ctx = &ctxv[size_t((t * H + h0) * kvr)];
+        int64_t v0 = 0;
+        if (f.type == DType::F32)  // eight rows at a time: the heads' accumulators stay in registers between rows
+          for (; v0 + 8 <= S; v0 += 8) cpu::cache_axpy_rows8(f, &p[size_t(v0)], S, &cr[size_t(v0)], 0, kvr, ctx, kvr, hb);
+        for (int64_t s = v0; s < S; ++s) {
           for (int64_t h = 0; h < hb; ++h) sl[size_t(h)] = p[size_t(h * S + s)];
-          cpu::cache_axpy_heads(f, sl.data(), cr[size_t(s)], 0, kvr, &ctxv[size_t((t * H + h0) * kvr)], kvr, hb);
+          cpu::cache_axpy_heads(f, sl.data(), cr[size_t(s)], 0, kvr, ctx, kvr, hb);
         }
       }
+      // o[t, h, d] = W_UV[h, d, :] . ctx[t, h], eight rows of W_UV at a time (one transpose for their eight sums).
       for (int64_t h = h0; h < h1; ++h)
-        for (int64_t d = 0; d < dv; ++d) {
-          const float* wr = w.wkv_b.row_f32(h * (nope + dv) + nope + d, row.data());
-          for (int64_t t = 0; t < N; ++t)
-            o[(t * H + h) * dv + d] = cpu::dot_f32(wr, &ctxv[size_t((t * H + h) * kvr)], kvr);
+        for (int64_t d0 = 0; d0 < dv; d0 += 8) {
+          const int64_t m = std::min<int64_t>(8, dv - d0);
+          load_rows(h * (nope + dv) + nope + d0, m);
+          for (int64_t t = 0; t < N; ++t) {
+            const float* cx = &ctxv[size_t((t * H + h) * kvr)];
+            float* od = o + (t * H + h) * dv + d0;
+            if (m == 8) cpu::dot_rows8_f32(wr, kvr, cx, od);
+            else
+              for (int64_t j = 0; j < m; ++j) od[j] = cpu::dot_f32(wr[j], cx, kvr);
+          }
         }
     }
   }

@@ -76,4 +76,14 @@ inline void cache_dot_rows8(const CacheRowFormat& f, const uint8_t* const* rows,
   dot_rows8_f32(v, n, q, out);
 }
 
+// y[h * ystride + i] += p[h * pstride + j] * value_j[begin + i] for eight stored rows, j = 0..7 in turn: the same
+// bits as eight cache_axpy_heads calls. f32 storage only, like cache_dot_rows8.
+inline void cache_axpy_rows8(const CacheRowFormat& f, const float* p, int64_t pstride, const uint8_t* const* rows,
+                             int64_t begin, int64_t n, float* y, int64_t ystride, int64_t nh) {
+  (void)f;
+  const float* v[8];
+  for (int j = 0; j < 8; ++j) v[j] = reinterpret_cast<const float*>(rows[j]) + begin;
+  axpy_rows8_f32(p, pstride, v, n, y, ystride, nh);
+}
+
 }  // namespace r1::cpu

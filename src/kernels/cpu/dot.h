@@ -44,5 +44,10 @@ void axpy_heads_fp8(const float* a, const uint8_t* v, int64_t n, float* y, int64
 // for all rows and the eight sums come out of one transpose, instead of a horizontal sum per row (as costly as
 // the row's FMAs when rows are short: tiny models' 72-wide latents).
 void dot_rows8_f32(const float* const* v, int64_t n, const float* q, float* out);
+// Eight f32 rows into nh accumulators: y[h * ystride + i] += p[h * pstride + j] * v[j][i], row j = 0..7 in turn.
+// Each y value sees the same fused multiply-adds in the same order as eight axpy_heads_f32 calls, so the result
+// is the same to the bit; the accumulators are loaded and stored once per eight rows instead of once per row.
+void axpy_rows8_f32(const float* p, int64_t pstride, const float* const* v, int64_t n, float* y, int64_t ystride,
+                    int64_t nh);
 
 }  // namespace r1::cpu

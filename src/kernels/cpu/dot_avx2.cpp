@@ -297,6 +297,42 @@ void axpy_heads_fp8(const float* a, const uint8_t* v, int64_t n, float* y, int64
                   ystride, nh);
 }
 
+void axpy_rows8_f32(const float* p, int64_t pstride, const float* const* v, int64_t n, float* y, int64_t ystride,
+                    int64_t nh) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 r[8];
+    for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(v[j] + i);
+    int64_t h = 0;
+    for (; h + 2 <= nh; h += 2) {  // two heads at a time: two independent chains
+      const float* p0 = p + h * pstride;
+      const float* p1 = p0 + pstride;
+      float* y0 = y + h * ystride + i;
+      float* y1 = y0 + ystride;
+      __m256 a0 = _mm256_loadu_ps(y0), a1 = _mm256_loadu_ps(y1);
+      for (int j = 0; j < 8; ++j) {
+        a0 = _mm256_fmadd_ps(_mm256_set1_ps(p0[j]), r[j], a0);
+        a1 = _mm256_fmadd_ps(_mm256_set1_ps(p1[j]), r[j], a1);
+      }
+      _mm256_storeu_ps(y0, a0);
+      _mm256_storeu_ps(y1, a1);
+    }
+    if (h < nh) {
+      const float* p0 = p + h * pstride;
+      float* y0 = y + h * ystride + i;
+      __m256 a0 = _mm256_loadu_ps(y0);
+      for (int j = 0; j < 8; ++j) a0 = _mm256_fmadd_ps(_mm256_set1_ps(p0[j]), r[j], a0);
+      _mm256_storeu_ps(y0, a0);
+    }
+  }
+  for (; i < n; ++i)
+    for (int64_t h = 0; h < nh; ++h) {
+      float acc = y[h * ystride + i];
+      for (int j = 0; j < 8; ++j) acc = std::fma(p[h * pstride + j], v[j][i], acc);
+      y[h * ystride + i] = acc;
+    }
+}
+
 void dot_rows8_f32(const float* const* v, int64_t n, const float* q, float* out) {
   __m256 a[8];
   for (int j = 0; j < 8; ++j) a[j] = _mm256_setzero_ps();
