@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -361,10 +362,21 @@ int serve(const std::string& model_dir, ServerOptions o) {
     }
   });
   svr.set_payload_max_length(64 << 20);
-  svr.set_tcp_nodelay(true);
+  svr.set_tcp_nodelay(true);  // stream tokens as they come, not in 40 ms Nagle batches
   svr.set_keep_alive_max_count(100000);  // httplib's default (5 requests) makes pooled clients hit closed sockets
-  svr.set_keep_alive_timeout(2);  // idle connections close soon: shutdown waits for them  // stream tokens as they come, not in 40 ms Nagle batches
+  svr.set_keep_alive_timeout(2);  // idle connections close soon: shutdown waits for them
+  // The listening socket: SO_REUSEADDR only (httplib's default adds SO_REUSEPORT, which would let a second server
+  // share the port silently instead of failing), and a deep accept queue. httplib listens with a backlog of 5:
+  // 16 clients connecting at once overflowed it, and each dropped SYN cost its request a 1 s retransmission.
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](int fd) {
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = fd;
+  });
   if (!svr.bind_to_port(o.host, o.port)) throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port));
+  if (listen_fd < 0 || ::listen(listen_fd, SOMAXCONN) != 0)
+    throw Error("cannot set the accept queue of " + o.host + ":" + std::to_string(o.port));
 
   std::thread sig([&] {
     char s = 0;
