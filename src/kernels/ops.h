@@ -1,14 +1,14 @@
-// Element-wise and row-wise float ops used by the model. The plain scalar versions live in kernels/ref/
-// and are the test oracle; fast versions (kernels/cpu/) will sit behind the same names.
+// Element-wise and row-wise float ops used by the model. rmsnorm and softmax are AVX2 (kernels/cpu/ops_avx2.cpp)
+// with scalar twins in kernels/ref/ops_ref.h; the others are plain loops the compiler vectorizes.
 #pragma once
 
 #include <cstdint>
 
 namespace r1::ops {
 
-// y = x * rsqrt(mean(x^2) + eps) * w over n values (f32 accumulation). x and y may alias.
+// y = x * rsqrt(mean(x^2) + eps) * w over n values (sum of squares in double). x and y may alias.
 void rmsnorm(const float* x, const float* w, float eps, int64_t n, float* y);
-// In-place softmax over n values (max-subtracted, f32).
+// In-place softmax over n values (max-subtracted; the sum in double).
 void softmax(float* x, int64_t n);
 // y[i] = silu(a[i]) * b[i]
 void swiglu(const float* a, const float* b, int64_t n, float* y);

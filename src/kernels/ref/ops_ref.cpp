@@ -1,11 +1,12 @@
-// Plain scalar implementations of kernels/ops.h. exp is kernels/vexp.h's (≤ 2 ulp, plain arithmetic the
-// compiler vectorizes; libm's expf was ~3 % of a prompt pass).
+// Plain scalar code: the twins of kernels/cpu/ops_avx2.cpp (r1::ref) and the other ops of kernels/ops.h. exp is
+// kernels/vexp.h's (<= 2 ulp, plain arithmetic the compiler vectorizes; libm's expf was ~3 % of a prompt pass).
 #include <cmath>
 
 #include "kernels/ops.h"
+#include "kernels/ref/ops_ref.h"
 #include "kernels/vexp.h"
 
-namespace r1::ops {
+namespace r1::ref {
 
 void rmsnorm(const float* x, const float* w, float eps, int64_t n, float* y) {
   double ss = 0.0;  // double accumulation: the oracle should not be the least accurate party
@@ -23,6 +24,10 @@ void softmax(float* x, int64_t n) {
   const float inv = float(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
+
+}  // namespace r1::ref
+
+namespace r1::ops {
 
 void swiglu(const float* a, const float* b, int64_t n, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] / (1.0f + vexp(-a[i])) * b[i];
