@@ -258,7 +258,7 @@ async function loadBench(o) {
                   `${r.wallS.toFixed(2)} | ${r.tokPerS.toFixed(1)} | ${r.perRequestTokPerS.toFixed(1)} | ${r.ttftP50.toFixed(1)} | ${r.ttftP99.toFixed(1)} |`);
     console.log('');
     console.log(`server metrics: r1_decode_tokens_per_second ${m.r1_decode_tokens_per_second}, ` +
-                `r1_prefill_tokens_per_second ${m.r1_prefill_tokens_per_second}, decode steps ${m.r1_decode_steps_total}, ` +
+                `r1_prefill_tokens_per_second ${m.r1_prefill_tokens_per_second}, decode steps ${m.r1_decode_steps_total} (mean batch ${(m.r1_decode_rows_total / m.r1_decode_steps_total).toFixed(1)}), ` +
                 `prompt tokens ${m.r1_prompt_tokens_total} (cached ${m.r1_prompt_tokens_cached_total}); load average after: ${cpuLoad()}`);
     if (o.json) fs.writeFileSync(o.json, JSON.stringify({ parallel, ctx: s.ctx, maxTokens: o.maxTokens, rows, metrics: m }, null, 1));
     await stopServer(s);

@@ -289,6 +289,8 @@ std::string metrics_text(App& app) {
   metric("r1_queue_depth", "gauge", "Requests waiting for a slot.", double(s.queue_depth));
   metric("r1_active_sequences", "gauge", "Sequences being decoded.", double(s.active));
   metric("r1_decode_steps_total", "counter", "Batched decode steps.", double(s.decode_steps));
+  metric("r1_decode_rows_total", "counter", "Sequence rows over all decode steps (/ steps = mean batch).",
+         double(s.decode_rows));
   metric("r1_decode_tokens_per_second", "gauge", "Tokens per second of decode steps so far (all sequences).",
          s.decode_seconds > 0 ? double(s.decode_tokens) / s.decode_seconds : 0.0);
   if (app.engine.options().spec) {
