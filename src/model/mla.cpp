@@ -107,7 +107,7 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
   const int64_t blocks = par ? std::min<int64_t>(H, omp_get_max_threads()) : 1;
 #pragma omp parallel if (par)
   {
-    std::vector<float> rowbuf(static_cast<size_t>(8 * kvr)), p, sl(static_cast<size_t>(H)), sr(static_cast<size_t>(H));
+    std::vector<float> rowbuf(static_cast<size_t>(8 * kvr)), p, qcat, sl(static_cast<size_t>(H)), sr(static_cast<size_t>(H));
     const float* wr[8];
     // Rows r0 .. r0 + m - 1 (m <= 8) of wkv_b as f32, into wr.
     auto load_rows = [&](int64_t r0, int64_t m) {
@@ -137,14 +137,22 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
         const float* ql = &q_lat[size_t((t * H + h0) * kvr)];
         const float* qpe = &q[size_t((t * H + h0) * qk + nope)];
         int64_t s0 = 0;
-        if (f.type == DType::F32)  // eight rows at a time per head: one transpose instead of a sum per row
+        if (f.type == DType::F32 && S >= 8) {
+          // Eight rows at a time per head, latent and rope key in one sum against the head's [q_lat | q_pe]
+          // (a stored row is [latent | rope key]): one transpose per eight rows instead of a sum per row.
+          const int64_t kw = kvr + rope;
+          qcat.resize(size_t(hb * kw));
+          for (int64_t h = 0; h < hb; ++h) {
+            std::copy(ql + h * kvr, ql + (h + 1) * kvr, &qcat[size_t(h * kw)]);
+            std::copy(qpe + h * qk, qpe + h * qk + rope, &qcat[size_t(h * kw + kvr)]);
+          }
           for (; s0 + 8 <= S; s0 += 8)
             for (int64_t h = 0; h < hb; ++h) {
-              float lat[8], pe[8];
-              cpu::cache_dot_rows8(f, &cr[size_t(s0)], 0, kvr, ql + h * kvr, lat);
-              cpu::cache_dot_rows8(f, &cr[size_t(s0)], kvr, rope, qpe + h * qk, pe);
-              for (int j = 0; j < 8; ++j) p[size_t(h * S + s0 + j)] = (lat[j] + pe[j]) * scale;
+              float sc[8];
+              cpu::cache_dot_rows8(f, &cr[size_t(s0)], 0, kw, &qcat[size_t(h * kw)], sc);
+              for (int j = 0; j < 8; ++j) p[size_t(h * S + s0 + j)] = sc[j] * scale;
             }
+        }
         for (int64_t s = s0; s < S; ++s) {  // one pass over the row for all the block's heads
           cpu::cache_dot_heads(f, cr[size_t(s)], 0, kvr, ql, kvr, hb, sl.data());
           cpu::cache_dot_heads(f, cr[size_t(s)], kvr, rope, qpe, qk, hb, sr.data());

@@ -47,19 +47,38 @@ std::vector<double> rope_inv_freq(const ModelConfig& c) {
 Rope::Rope(const ModelConfig& c) : dim_(c.rope_dim()), style_(c.rope_style), inv_freq_(rope_inv_freq(c)), attn_factor_(1.0) {
   if (c.yarn.enabled)
     attn_factor_ = yarn_mscale(c.yarn.factor, c.yarn.mscale) / yarn_mscale(c.yarn.factor, c.yarn.mscale_all_dim);
+  const size_t n = inv_freq_.size();
+  table_positions_ = std::min<int64_t>(kTablePositions, std::max<int64_t>(c.max_seq_len, 1));
+  cos_.resize(size_t(table_positions_) * n);
+  sin_.resize(cos_.size());
+  for (int64_t p = 0; p < table_positions_; ++p) angles(p, &cos_[size_t(p) * n], &sin_[size_t(p) * n]);
 }
 
-void Rope::apply(float* x, int64_t pos, int64_t n_heads, int64_t stride) const {
-  const size_t n = inv_freq_.size();
-  std::vector<float> c(n), s(n);
-  for (size_t i = 0; i < n; ++i) {
+void Rope::angles(int64_t pos, float* c, float* s) const {
+  for (size_t i = 0; i < inv_freq_.size(); ++i) {
     const double a = double(pos) * inv_freq_[i];
     c[i] = float(std::cos(a) * attn_factor_);
     s[i] = float(std::sin(a) * attn_factor_);
   }
+}
+
+void Rope::apply(float* x, int64_t pos, int64_t n_heads, int64_t stride) const {
+  const size_t n = inv_freq_.size();
+  std::vector<float> cv, sv;
+  const float *c, *s;
+  if (pos >= 0 && pos < table_positions_) {
+    c = &cos_[size_t(pos) * n];
+    s = &sin_[size_t(pos) * n];
+  } else {
+    cv.resize(n);
+    sv.resize(n);
+    angles(pos, cv.data(), sv.data());
+    c = cv.data();
+    s = sv.data();
+  }
   for (int64_t h = 0; h < n_heads; ++h) {
-    if (style_ == RopeStyle::NeoX) ops::rope_neox(x + h * stride, c.data(), s.data(), dim_);
-    else ops::rope_interleaved(x + h * stride, c.data(), s.data(), dim_);
+    if (style_ == RopeStyle::NeoX) ops::rope_neox(x + h * stride, c, s, dim_);
+    else ops::rope_interleaved(x + h * stride, c, s, dim_);
   }
 }
 

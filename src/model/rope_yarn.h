@@ -31,6 +31,12 @@ class Rope {
   RopeStyle style_;
   std::vector<double> inv_freq_;
   double attn_factor_;  // cos/sin multiplier: mscale(factor, mscale) / mscale(factor, mscale_all_dim)
+  // cos / sin of the first table_positions_ positions, (pos, freq) row-major, computed as angles() computes
+  // them (decode computed the same double sin / cos for every row at every layer, ~3 % of a small model's step).
+  static constexpr int64_t kTablePositions = 4096;
+  int64_t table_positions_ = 0;
+  std::vector<float> cos_, sin_;
+  void angles(int64_t pos, float* c, float* s) const;
 };
 
 }  // namespace r1

@@ -170,43 +170,49 @@ void Engine::loop() {
   const ModelConfig& c = m_.config();
   std::vector<float> logits;
   for (;;) {
-    std::shared_ptr<Job> next;
+    // Admit every waiting request that has a slot (their prompts are prefilled below, a chunk per step).
+    std::vector<std::shared_ptr<Job>> admitted;
     {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [&] { return stopping_ || !queue_.empty() || !active_.empty(); });
       if (stopping_ && (!drain_ || (queue_.empty() && active_.empty()))) break;
-      if (!queue_.empty() && int64_t(active_.size()) < opt_.max_parallel) {
-        next = queue_.front();
+      while (!queue_.empty() && int64_t(active_.size() + admitted.size()) < opt_.max_parallel) {
+        admitted.push_back(queue_.front());
         queue_.pop_front();
       }
     }
-    if (next) {  // admit one request between steps, so running sequences keep streaming
+    for (const auto& next : admitted) {
       if (next->cancelled) {
         if (next->req.on_done) next->req.on_done("cancelled", 0, "");
-      } else {
-        auto a = std::make_unique<Active>();
-        a->job = next;
-        try {
-          if (admit(a.get())) {
-            std::lock_guard<std::mutex> l(mu_);
-            active_.push_back(std::move(a));
-          }
-        } catch (const std::exception& e) {
-          finish(*a, "error", e.what());
+        continue;
+      }
+      auto a = std::make_unique<Active>();
+      a->job = next;
+      try {
+        if (admit(a.get())) {
+          std::lock_guard<std::mutex> l(mu_);
+          active_.push_back(std::move(a));
         }
+      } catch (const std::exception& e) {
+        finish(*a, "error", e.what());
       }
     }
-    // One prompt chunk for the oldest sequence still prefilling (not cancelled).
-    Active* pf = nullptr;
+    // Prompt chunks, oldest sequence first, up to prefill_chunk tokens in all (at least one chunk), so running
+    // sequences keep streaming while new ones join the batch within a step or two. A sequence's chunks are
+    // always min(prefill_chunk, what is left): its numbers never depend on who else is prefilling.
+    std::vector<Active*> prefilling;
     {
       std::lock_guard<std::mutex> l(mu_);
-      for (auto& a : active_)
-        if (a->prefilling && !a->job->cancelled) {
-          pf = a.get();
-          break;
-        }
+      int64_t budget = opt_.prefill_chunk;
+      for (auto& a : active_) {
+        if (!a->prefilling || a->job->cancelled) continue;
+        const int64_t take = std::min<int64_t>(opt_.prefill_chunk, int64_t(a->job->req.prompt.size()) - a->prefilled);
+        if (!prefilling.empty() && take > budget) break;
+        prefilling.push_back(a.get());
+        budget -= take;
+      }
     }
-    if (pf) {
+    for (Active* pf : prefilling) {
       bool alive = false;
       try {
         alive = prefill_chunk(pf);

@@ -147,5 +147,28 @@ TEST(Config, YarnMatchesTheFormula) {
   EXPECT_NEAR(c.softmax_scale(), std::pow(192.0, -0.5) * std::pow(0.1 * std::log(40.0) + 1.0, 2), 1e-12);
 }
 
+TEST(Rope, TabledAndComputedPositionsRotateAlike) {
+  // Positions below the cos / sin table's end read it, later ones compute the angles; both must be the
+  // rotation by pos * inv_freq (interleaved pairs), for the table's last position and the first one past it.
+  ModelConfig c;
+  c.qk_rope_head_dim = 8;
+  c.rope_theta = 10000.0;
+  c.max_seq_len = 1 << 20;
+  const Rope rope(c);
+  const auto f = rope_inv_freq(c);
+  for (int64_t pos : {0, 1, 4095, 4096, 100000}) {
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    rope.apply(x, pos);
+    for (int i = 0; i < 4; ++i) {
+      const double a = double(pos) * f[size_t(i)], x0 = 2 * i + 1, x1 = 2 * i + 2;
+      const double want0 = x0 * double(float(std::cos(a))) - x1 * double(float(std::sin(a)));
+      const double want1 = x0 * double(float(std::sin(a))) + x1 * double(float(std::cos(a)));
+      const double tol = 3 * 16 * 0x1p-24;  // two f32 products and a sum of magnitude <= 16: three roundings
+      EXPECT_NEAR(x[2 * i], want0, tol) << pos << " " << i;
+      EXPECT_NEAR(x[2 * i + 1], want1, tol) << pos << " " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace r1
