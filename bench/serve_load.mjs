@@ -2,9 +2,12 @@
 // Load benchmark for `r1 serve` (OpenAI-compatible server). Starts the server on a free port of 127.0.0.1,
 // then, for each concurrency level C, runs C clients that each send K streaming chat requests back to back,
 // and prints a markdown table: generated tokens/s over the level's wall time and time to first token.
+// --rounds R runs all the levels R times in turn (one server) and reports, per level, the round with the median
+// aggregate tokens/s, and each round's ratio of every level to the first one (this VM's speed drifts by 10 %
+// or more between seconds, so one short round is not a measurement).
 //
 //   node bench/serve_load.mjs --r1 build/r1 --model DIR [--clients 1,4,16] [--requests-per-client K]
-//        [--max-tokens N] [--parallel P] [--ctx N] [--threads T] [--temperature 0.7] [--json FILE]
+//        [--max-tokens N] [--parallel P] [--ctx N] [--threads T] [--temperature 0.7] [--rounds R] [--json FILE]
 //   node bench/serve_load.mjs --r1 build/r1 --model DIR --disconnect-test 200 [--clients 8]
 //
 // --disconnect-test N: N streaming requests from 8 concurrent clients (or --clients), a random ~half of them
@@ -19,7 +22,7 @@ import path from 'node:path';
 
 // ------------------------------------------------------------------------------------------------ options
 function parseArgs(argv) {
-  const o = { clients: null, requestsPerClient: 8, maxTokens: 128, parallel: null, ctx: null, threads: 0, temperature: 0.7,
+  const o = { clients: null, requestsPerClient: 8, rounds: 1, maxTokens: 128, parallel: null, ctx: null, threads: 0, temperature: 0.7,
               disconnect: 0, json: null, seed: 1000, r1: null, model: null, queue: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = () => {
@@ -31,6 +34,7 @@ function parseArgs(argv) {
       case '--model': o.model = v(); break;
       case '--clients': o.clients = v().split(',').map(Number); break;
       case '--requests-per-client': o.requestsPerClient = Number(v()); break;
+      case '--rounds': o.rounds = Number(v()); break;
       case '--max-tokens': o.maxTokens = Number(v()); break;
       case '--parallel': o.parallel = Number(v()); break;
       case '--queue': o.queue = Number(v()); break;
@@ -49,6 +53,7 @@ function parseArgs(argv) {
   if (!o.r1 || !o.model) throw new Error('--r1 and --model are required (see --help)');
   if (!o.clients) o.clients = o.disconnect ? [8] : [1, 4, 16];
   if (o.clients.some((c) => !(c >= 1))) throw new Error('--clients: positive integers, comma-separated');
+  if (!(Number.isInteger(o.rounds) && o.rounds >= 1)) throw new Error('--rounds: a positive integer');
   return o;
 }
 
@@ -138,6 +143,12 @@ async function streamChat(base, modelId, { prompt, seed, maxTokens, temperature,
         if (!ev.startsWith('data: ')) { out.error = `bad SSE event ${JSON.stringify(ev.slice(0, 80))}`; continue; }
         const data = ev.slice(6);
         if (data === '[DONE]') { out.done = true; continue; }
+        // The load generator shares the CPUs with the server: after the first text, only events that can end
+        // the stream, report usage or carry an error are parsed; the others (one per token) are only counted.
+        if (out.ttftMs !== null && !data.includes('"finish_reason":"') && !data.includes('"usage"') && !data.includes('"error"')) {
+          out.chunks++;
+          continue;
+        }
         const j = JSON.parse(data);
         if (j.error) { out.error = `stream error: ${j.error.message}`; continue; }
         out.chunks++;
@@ -239,15 +250,22 @@ async function loadBench(o) {
     // warm-up: one request per slot, so pages and threads exist before timing
     await Promise.all(Array.from({ length: Math.min(parallel, 4) }, (_, i) => streamChat(s.base, s.modelId,
       { prompt: PROMPTS[i], seed: 1 + i, maxTokens: 8, temperature: o.temperature })));
-    const rows = [];
+    const runs = o.clients.map(() => []);  // runs[level][round]
     let seedBase = o.seed;
-    for (const c of o.clients) {
-      const r = await runLevel(s, o, c, seedBase);
-      seedBase += 10000;
-      rows.push(r);
-      console.error(`  level ${c}: ${r.completionTokens} tokens in ${r.wallS.toFixed(2)} s` +
-                    (r.errors ? `, ${r.errors} errors (first: ${r.firstError})` : ''));
-    }
+    for (let round = 0; round < o.rounds; round++)
+      for (const [li, c] of o.clients.entries()) {
+        const r = await runLevel(s, o, c, seedBase);
+        seedBase += 10000;
+        runs[li].push(r);
+        console.error(`  round ${round + 1}, level ${c}: ${r.completionTokens} tokens in ${r.wallS.toFixed(2)} s` +
+                      (r.errors ? `, ${r.errors} errors (first: ${r.firstError})` : ''));
+      }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    const rows = runs.map((rs) => {
+      const m = median(rs.map((r) => r.tokPerS));
+      return { ...rs.find((r) => r.tokPerS === m), rounds: rs.length, allTokPerS: rs.map((r) => r.tokPerS) };
+    });
+    const ratios = runs.map((rs) => rs.map((r, k) => r.tokPerS / runs[0][k].tokPerS));
     const m = await metrics(s.base);
     console.log('');
     console.log('| clients | requests | errors | tokens generated | mean tokens/req (EOS stops) | wall s | aggregate tok/s | ' +
@@ -256,11 +274,18 @@ async function loadBench(o) {
     for (const r of rows)
       console.log(`| ${r.clients} | ${r.requests} | ${r.errors} | ${r.completionTokens} | ${r.meanTokens.toFixed(1)} (${r.stoppedEarly}) | ` +
                   `${r.wallS.toFixed(2)} | ${r.tokPerS.toFixed(1)} | ${r.perRequestTokPerS.toFixed(1)} | ${r.ttftP50.toFixed(1)} | ${r.ttftP99.toFixed(1)} |`);
+    if (o.rounds > 1) {
+      console.log('');
+      for (const [li, c] of o.clients.entries())
+        console.log(`${c} clients: aggregate tok/s per round ${rows[li].allTokPerS.map((x) => x.toFixed(0)).join(', ')}; ` +
+                    `ratio to ${o.clients[0]} client(s) per round ${ratios[li].map((x) => x.toFixed(2)).join(', ')} ` +
+                    `(median ${median(ratios[li]).toFixed(2)}x)`);
+    }
     console.log('');
     console.log(`server metrics: r1_decode_tokens_per_second ${m.r1_decode_tokens_per_second}, ` +
                 `r1_prefill_tokens_per_second ${m.r1_prefill_tokens_per_second}, decode steps ${m.r1_decode_steps_total} (mean batch ${(m.r1_decode_rows_total / m.r1_decode_steps_total).toFixed(1)}), ` +
                 `prompt tokens ${m.r1_prompt_tokens_total} (cached ${m.r1_prompt_tokens_cached_total}); load average after: ${cpuLoad()}`);
-    if (o.json) fs.writeFileSync(o.json, JSON.stringify({ parallel, ctx: s.ctx, maxTokens: o.maxTokens, rows, metrics: m }, null, 1));
+    if (o.json) fs.writeFileSync(o.json, JSON.stringify({ parallel, ctx: s.ctx, maxTokens: o.maxTokens, rounds: o.rounds, rows, ratios, metrics: m }, null, 1));
     await stopServer(s);
     return rows.every((r) => r.errors === 0);
   } catch (e) {
