@@ -23,9 +23,10 @@ void Session::emit(const std::string& text) {
 bool Session::on_token(int32_t id) {
   std::lock_guard<std::mutex> l(mu_);
   emit(stop_.push(dec_.push(id)));
-  // Wake the HTTP thread for the first text, then when a few deltas are waiting or the oldest has waited long
-  // enough: at high token rates (many sequences, small models) that saves a context switch and a socket write
-  // per token, for at most kFlushInterval of extra latency on a chunk.
+  // Wake the HTTP thread for the first text, then when kFlushDeltas deltas are waiting or kFlushInterval has
+  // passed since the last wake-up: at high token rates (many sequences, small models) that saves a context switch
+  // and a socket write per token, for at most kFlushInterval of extra latency on a chunk. (At 16 clients on the
+  // tiny test model, 16 deltas instead of 4 gave ~10 % more aggregate tokens/s; a 16-token batch is 8 ms there.)
   const auto now = std::chrono::steady_clock::now();
   if (!pending_.empty() && (!notified_ || pending_.size() >= kFlushDeltas || now - last_notify_ >= kFlushInterval)) {
     notified_ = true;

@@ -51,7 +51,7 @@ class Session {
   bool done_ = false;
   bool notified_ = false;  // the HTTP thread was woken for text at least once
   std::chrono::steady_clock::time_point last_notify_{};
-  static constexpr size_t kFlushDeltas = 4;
+  static constexpr size_t kFlushDeltas = 16;
   static constexpr std::chrono::milliseconds kFlushInterval{10};
   std::string reason_, error_;
   int64_t completion_tokens_ = 0;
