@@ -54,6 +54,8 @@ void quantize_x(const float* x, int64_t n, BlockQ8X* out) {
 
 namespace {
 
+constexpr int64_t kPrefetchBytes = 8192;
+
 // acc += (sum of the block's products, per lane) * d_w * d_x. |w| goes in the unsigned operand; x takes w's sign.
 template <bool V>
 inline __m256 block_q8(const BlockQ8& w, const BlockQ8X& x, __m256 acc) {
@@ -67,6 +69,10 @@ float dot_q8_impl(const BlockQ8* w, const BlockQ8X* x, int64_t nb) {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();  // two chains hide the FMA latency
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
+    // Decode streams the weights once: fetch 8 KiB ahead (one 64-byte line per two 34-byte blocks), far enough
+    // to cover the memory latency. One row at a time reached 81 % of the read bandwidth, 96 % with this
+    // (bench/decode_matvec.cpp); near past a matrix's end it touches unrelated memory, which never faults.
+    _mm_prefetch(reinterpret_cast<const char*>(w + b) + kPrefetchBytes, _MM_HINT_T0);
     a0 = block_q8<V>(w[b], x[b], a0);
     a1 = block_q8<V>(w[b + 1], x[b + 1], a1);
   }
