@@ -18,13 +18,37 @@ struct BlockQ8 {
 };
 static_assert(sizeof(BlockQ8) == 34, "BlockQ8 must be packed: 2 + 32 bytes");
 
-// q4: 32 signed 4-bit weights and one f16 scale. w[i] = d * (u[i] - 8), u in [0, 15] (q = u - 8 in [-8, 7]).
-// Byte j holds weight j in its low nibble and weight j + 16 in its high nibble. 18 bytes = 4.5 bits/weight.
-struct BlockQ4 {
-  uint16_t d;
-  uint8_t qs[kQBlock / 2];
+// q4: blocks of 32 signed 4-bit weights with one f16 scale each, w[i] = d * (u[i] - 8), u in [0, 15]; 18 bytes
+// a block = 4.5 bits/weight. The blocks of a row are stored in groups of 8 (the row's last group may hold
+// fewer, k), scales first so that one load converts a group's eight:
+//   [k f16 scales][k / 2 pairs of 32 code bytes][16 code bytes if k is odd]
+// A pair (blocks 2i, 2i + 1 of the group) shares its 32 bytes: byte j holds weight j of the first block in its
+// low nibble and weight j of the second in its high nibble, so one 32-byte load, a mask and a shift give both
+// blocks' codes in order. An odd group's last block has 16 bytes: byte j holds weight j (low nibble) and weight
+// j + 16 (high). A row is 18 * blocks bytes, as if the blocks were stored one after another.
+constexpr int64_t kQ4Group = 8;
+constexpr int64_t kQ4BlockBytes = 18;
+// The "layout" of a q4 tensor's r1.quant metadata: files from before the grouping (no "layout") are refused.
+constexpr const char* kQ4LayoutName = "groups8";
+
+// Where block b of a q4 row of nb blocks keeps its scale and codes, and how its codes are packed.
+struct Q4Block {
+  const uint8_t* scale;  // 2 bytes, IEEE binary16
+  const uint8_t* codes;  // 32 bytes shared with the pair's other block, or 16 bytes (an odd group's last block)
+  int part;              // 0 / 1: low / high nibbles of a pair's 32 bytes; 2: a single block's 16 bytes
 };
-static_assert(sizeof(BlockQ4) == 18, "BlockQ4 must be packed: 2 + 16 bytes");
+inline Q4Block q4_block(const uint8_t* row, int64_t nb, int64_t b) {
+  const int64_t g = b / kQ4Group, i = b % kQ4Group;
+  const int64_t k = nb - g * kQ4Group < kQ4Group ? nb - g * kQ4Group : kQ4Group;  // blocks in this group
+  const uint8_t* base = row + g * kQ4Group * kQ4BlockBytes;
+  const uint8_t* codes = base + 2 * k + 32 * (i / 2);
+  return {base + 2 * i, codes, (k % 2 == 1 && i == k - 1) ? 2 : int(i % 2)};
+}
+// Code u[j] (0..15) of a block.
+inline int q4_code(const Q4Block& q, int j) {
+  if (q.part == 2) return j < 16 ? (q.codes[j] & 0x0f) : (q.codes[j - 16] >> 4);
+  return q.part == 0 ? (q.codes[j] & 0x0f) : (q.codes[j] >> 4);
+}
 
 // One block of an activation vector quantized for the integer dot products (never stored on disk):
 // x[i] ~= d * q[i], q in [-127, 127]; neg8sum[l] = -8 * (q[4l] + q[4l+1] + q[4l+2] + q[4l+3]), the per-lane

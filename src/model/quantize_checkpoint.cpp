@@ -36,7 +36,9 @@ OwnedTensor block_tensor(const Weight& q) {
 }
 
 std::string block_metadata(const Weight& q) {
-  return nlohmann::json{{"format", quant_type_name(q.dtype)}, {"rows", q.rows}, {"cols", q.cols}, {"block", kQBlock}}.dump();
+  nlohmann::json j{{"format", quant_type_name(q.dtype)}, {"rows", q.rows}, {"cols", q.cols}, {"block", kQBlock}};
+  if (q.dtype == DType::Q4) j["layout"] = kQ4LayoutName;  // blocks grouped by 8 (kernels/qblocks.h)
+  return j.dump();
 }
 
 OwnedTensor to_bf16(const Weight& w) {

@@ -15,7 +15,7 @@ namespace r1 {
 int64_t quant_row_bytes(DType t, int64_t cols) {
   switch (t) {
     case DType::Q8: return qblocks_per_row(cols) * int64_t(sizeof(BlockQ8));
-    case DType::Q4: return qblocks_per_row(cols) * int64_t(sizeof(BlockQ4));
+    case DType::Q4: return qblocks_per_row(cols) * kQ4BlockBytes;
     default: throw Error(std::string("quant_row_bytes: ") + dtype_tag(t) + " is not a block format");
   }
 }
@@ -78,8 +78,10 @@ void quantize_row_q8(const float* x, int64_t n, BlockQ8* out) {
   }
 }
 
-void quantize_row_q4(const float* x, int64_t n, BlockQ4* out) {
-  for (int64_t b = 0; b < qblocks_per_row(n); ++b) {
+void quantize_row_q4(const float* x, int64_t n, uint8_t* out) {
+  const int64_t nb = qblocks_per_row(n);
+  std::memset(out, 0, size_t(nb * kQ4BlockBytes));
+  for (int64_t b = 0; b < nb; ++b) {
     float v[kQBlock];
     load_block(x, n, b, v);
     float mx = 0.0f, mn = 0.0f;
@@ -87,7 +89,6 @@ void quantize_row_q4(const float* x, int64_t n, BlockQ4* out) {
       mx = std::max(mx, a);
       mn = std::min(mn, a);
     }
-    BlockQ4& o = out[b];
     int best[kQBlock];
     float dbest = 0.0f;
     if (mx > 0.0f || mn < 0.0f) {
@@ -122,8 +123,16 @@ void quantize_row_q4(const float* x, int64_t n, BlockQ4* out) {
     }
     if (dbest == 0.0f)
       for (int& c : best) c = 0;
-    o.d = uint16_t(_cvtss_sh(dbest, _MM_FROUND_TO_NEAREST_INT));  // exact: dbest is an f16 value
-    for (int j = 0; j < kQBlock / 2; ++j) o.qs[j] = uint8_t((best[j] + 8) | ((best[j + kQBlock / 2] + 8) << 4));
+    // Into the row's layout (kernels/qblocks.h): the scale, then the codes in their nibbles.
+    const Q4Block o = q4_block(out, nb, b);
+    const uint16_t h = uint16_t(_cvtss_sh(dbest, _MM_FROUND_TO_NEAREST_INT));  // exact: dbest is an f16 value
+    std::memcpy(const_cast<uint8_t*>(o.scale), &h, 2);
+    uint8_t* c = const_cast<uint8_t*>(o.codes);
+    for (int j = 0; j < kQBlock; ++j) {
+      const int u = best[j] + 8;
+      if (o.part == 2) c[j % 16] = uint8_t(c[j % 16] | (j < 16 ? u : u << 4));
+      else c[j] = uint8_t(c[j] | (o.part == 0 ? u : u << 4));
+    }
   }
 }
 
@@ -142,7 +151,7 @@ Weight quantize_weight(const Weight& w, DType type) {
         w.dequant_row(r, row.data());
         uint8_t* dst = buf->data() + r * rb;
         if (type == DType::Q8) quantize_row_q8(row.data(), w.cols, reinterpret_cast<BlockQ8*>(dst));
-        else quantize_row_q4(row.data(), w.cols, reinterpret_cast<BlockQ4*>(dst));
+        else quantize_row_q4(row.data(), w.cols, dst);
       } catch (const std::exception& e) {
 #pragma omp critical
         if (error.empty()) error = "row " + std::to_string(r) + ": " + e.what();

@@ -27,7 +27,7 @@ const char* quant_type_name(DType t);  // "q8", "q4"
 //       one with the least squared error is kept.
 // Non-finite input, or a scale beyond f16's range (|x| > ~5e5), throws r1::Error.
 void quantize_row_q8(const float* x, int64_t n, BlockQ8* out);
-void quantize_row_q4(const float* x, int64_t n, BlockQ4* out);
+void quantize_row_q4(const float* x, int64_t n, uint8_t* out);  // one row: 18 * ceil(n / 32) bytes
 
 // W (any format Weight reads) -> `type` (Q8 or Q4), rows quantized in parallel into memory the result owns
 // (Weight::owner). Errors name the weight.

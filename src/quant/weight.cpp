@@ -22,9 +22,7 @@ namespace {
 const BlockQ8* q8_row(const Weight& w, int64_t r) {
   return reinterpret_cast<const BlockQ8*>(w.data + r * quant_row_bytes(DType::Q8, w.cols));
 }
-const BlockQ4* q4_row(const Weight& w, int64_t r) {
-  return reinterpret_cast<const BlockQ4*>(w.data + r * quant_row_bytes(DType::Q4, w.cols));
-}
+const uint8_t* q4_row(const Weight& w, int64_t r) { return w.data + r * quant_row_bytes(DType::Q4, w.cols); }
 
 // Row r of a Q8/Q4 weight against nx pre-quantized activation rows.
 void dot_quant(const Weight& w, int64_t r, const BlockQ8X* const* xq, int nx, float* out) {
@@ -65,6 +63,9 @@ void bind_block_quant(const TensorView& t, const std::string& name, int64_t rows
   if (field("block").get<int64_t>() != kQBlock)
     throw Error(where + ": block size " + std::to_string(field("block").get<int64_t>()) + " is not supported (r1's " +
                 fmt.get<std::string>() + " blocks hold " + std::to_string(kQBlock) + " weights)");
+  if (type == DType::Q4 && (!m.contains("layout") || m["layout"] != kQ4LayoutName))
+    throw Error(where + ": q4 blocks in an older layout (no \"layout\": \"" + kQ4LayoutName +
+                "\" in __metadata__ '" + key + "'); quantize the model again with this r1");
   if (field("rows").get<int64_t>() != rows || field("cols").get<int64_t>() != cols)
     throw Error(where + ": holds a " + std::to_string(field("rows").get<int64_t>()) + " x " +
                 std::to_string(field("cols").get<int64_t>()) + " weight but the config implies " + std::to_string(rows) +
@@ -238,6 +239,26 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     const int64_t nb = qblocks_per_row(w.cols);
     std::vector<BlockQ8X> xq(static_cast<size_t>(T * nb));  // (T, blocks)
     for (int64_t t = 0; t < T; ++t) cpu::quantize_x(x + t * w.cols, w.cols, &xq[size_t(t * nb)]);
+    if (w.dtype == DType::Q4 && cpu::avx512_vnni_enabled()) {  // the AVX-512 kernel reads each field as one array
+      const int64_t nd = cpu::q4x_floats(nb);
+      std::vector<int8_t> q(static_cast<size_t>(T * nb * 32));
+      std::vector<int32_t> neg8(static_cast<size_t>(T * nb * 8));
+      std::vector<float> d(static_cast<size_t>(T * nd));
+      std::vector<cpu::Q4X> xs(static_cast<size_t>(T));
+      for (int64_t t = 0; t < T; ++t) {
+        cpu::pack_q4x(&xq[size_t(t * nb)], nb, &q[size_t(t * nb * 32)], &neg8[size_t(t * nb * 8)], &d[size_t(t * nd)]);
+        xs[size_t(t)] = {&q[size_t(t * nb * 32)], &neg8[size_t(t * nb * 8)], &d[size_t(t * nd)]};
+      }
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t t0 = 0; t0 < T; t0 += 4) {
+          const int nx = int(std::min<int64_t>(4, T - t0));
+          float out[4];
+          cpu::dot4_q4_avx512(q4_row(w, r), &xs[size_t(t0)], nx, nb, out);
+          for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r - r0)] = out[k];
+        }
+      return;
+    }
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t t0 = 0; t0 < T; t0 += 4) {

@@ -21,7 +21,9 @@ namespace r1 {
 namespace {
 
 const double kU = std::ldexp(1.0, -24);
-const std::vector<int64_t> kWidths = {1, 7, 31, 32, 33, 64, 100, 200, 1000};
+// Widths whose q4 rows end in every kind of group (kernels/qblocks.h): 1, 2, 4, 7 blocks (one short group), 32
+// (whole groups), 11 and 13 (a pair-only or odd short group after a whole one), 17 (a one-block group).
+const std::vector<int64_t> kWidths = {1, 7, 31, 32, 33, 64, 100, 200, 1000, 350, 416, 520};
 
 std::vector<float> random_vec(Rng& rng, int64_t n, float a) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -62,23 +64,30 @@ TEST(QuantizeX, FastIsBitExactWithReferenceAndWithinHalfAStep) {
   for (int i = 0; i < kQBlock; ++i) EXPECT_EQ(z[1].q[i], 0);
 }
 
-template <typename Block>
-double block_mag(const Block* w, const BlockQ8X* x, int64_t nb, int (*value)(const Block&, int)) {
+// sum_b |d_w d_x| sum_i |q_w q_x| for a row given as value(b, i) and scale(b).
+template <typename Value, typename Scale>
+double block_mag(const BlockQ8X* x, int64_t nb, Value value, Scale scale) {
   double mag = 0.0;
   for (int64_t b = 0; b < nb; ++b) {
     double s = 0.0;
-    for (int i = 0; i < kQBlock; ++i) s += std::fabs(double(value(w[b], i)) * x[b].q[i]);
-    mag += std::fabs(double(f16_to_f32(w[b].d)) * x[b].d) * s;
+    for (int i = 0; i < kQBlock; ++i) s += std::fabs(double(value(b, i)) * x[b].q[i]);
+    mag += std::fabs(double(scale(b)) * x[b].d) * s;
   }
   return mag;
 }
-
-int q8_value(const BlockQ8& b, int i) { return b.q[i]; }
+double mag_q8(const BlockQ8* w, const BlockQ8X* x, int64_t nb) {
+  return block_mag(x, nb, [w](int64_t b, int i) { return w[b].q[i]; }, [w](int64_t b) { return f16_to_f32(w[b].d); });
+}
+double mag_q4(const uint8_t* w, const BlockQ8X* x, int64_t nb) {
+  return block_mag(x, nb, [=](int64_t b, int i) { return ref::q4_value(w, nb, b, i); },
+                   [=](int64_t b) { return ref::q4_scale(w, nb, b); });
+}
 
 struct QRow {  // one weight row in both formats
   std::vector<BlockQ8> q8;
-  std::vector<BlockQ4> q4;
-  explicit QRow(const std::vector<float>& w) : q8(size_t(qblocks_per_row(int64_t(w.size())))), q4(q8.size()) {
+  std::vector<uint8_t> q4;
+  explicit QRow(const std::vector<float>& w)
+      : q8(size_t(qblocks_per_row(int64_t(w.size())))), q4(size_t(quant_row_bytes(DType::Q4, int64_t(w.size())))) {
     quantize_row_q8(w.data(), int64_t(w.size()), q8.data());
     quantize_row_q4(w.data(), int64_t(w.size()), q4.data());
   }
@@ -91,8 +100,8 @@ TEST(QuantDot, FastAndAvx2MatchReferenceWithinRoundingBound) {
     for (int rep = 0; rep < 3; ++rep) {
       const QRow w(random_vec(rng, n, 0.1f));
       const std::vector<BlockQ8X> x = quant_x(random_vec(rng, n, 2.0f));
-      const double b8 = 2.0 * double(nb + 4) * kU * block_mag(w.q8.data(), x.data(), nb, q8_value);
-      const double b4 = 2.0 * double(nb + 4) * kU * block_mag(w.q4.data(), x.data(), nb, ref::q4_value);
+      const double b8 = 2.0 * double(nb + 4) * kU * mag_q8(w.q8.data(), x.data(), nb);
+      const double b4 = 2.0 * double(nb + 4) * kU * mag_q4(w.q4.data(), x.data(), nb);
       const float r8 = ref::dot_q8(w.q8.data(), x.data(), nb), r4 = ref::dot_q4(w.q4.data(), x.data(), nb);
       EXPECT_NEAR(cpu::dot_q8(w.q8.data(), x.data(), nb), r8, b8) << n;
       EXPECT_NEAR(cpu::dot_q8_avx2(w.q8.data(), x.data(), nb), r8, b8) << n;
@@ -116,19 +125,21 @@ TEST(QuantDot, ExtremeCodesDoNotSaturate) {
   for (int b = 0; b < 2; ++b)
     for (int i = 0; i < kQBlock; ++i) {
       ASSERT_EQ(q.q8[size_t(b)].q[i], i % 2 == 0 ? -127 : 111);  // round(0.875 * 127) = 111
-      ASSERT_EQ(ref::q4_value(q.q4[size_t(b)], i), i % 2 == 0 ? -8 : 7);
+      ASSERT_EQ(ref::q4_value(q.q4.data(), 2, b, i), i % 2 == 0 ? -8 : 7);
       ASSERT_EQ(std::abs(x[size_t(b)].q[i]), 127);
     }
-  auto exact = [&](auto value, const auto* blocks) {
+  auto exact = [&](auto value, auto scale) {
     double s = 0.0;
     for (int b = 0; b < 2; ++b) {
       double acc = 0.0;
-      for (int i = 0; i < kQBlock; ++i) acc += double(value(blocks[b], i)) * x[size_t(b)].q[i];
-      s += double(f16_to_f32(blocks[b].d)) * x[size_t(b)].d * acc;
+      for (int i = 0; i < kQBlock; ++i) acc += double(value(b, i)) * x[size_t(b)].q[i];
+      s += double(scale(b)) * x[size_t(b)].d * acc;
     }
     return s;
   };
-  const double e8 = exact(q8_value, q.q8.data()), e4 = exact(ref::q4_value, q.q4.data());
+  const double e8 = exact([&](int b, int i) { return q.q8[size_t(b)].q[i]; }, [&](int b) { return f16_to_f32(q.q8[size_t(b)].d); });
+  const double e4 = exact([&](int b, int i) { return ref::q4_value(q.q4.data(), 2, b, i); },
+                          [&](int b) { return ref::q4_scale(q.q4.data(), 2, b); });
   ASSERT_GT(std::fabs(e8), 50.0);  // ~ 64 products of magnitude ~1, one sign
   const double b8 = 2.0 * 6 * kU * std::fabs(e8), b4 = 2.0 * 6 * kU * std::fabs(e4);
   EXPECT_NEAR(cpu::dot_q8(q.q8.data(), x.data(), 2), e8, b8);
@@ -152,8 +163,13 @@ TEST(QuantDot, FourVectorKernelsMatchReference) {
       cpu::dot4_q8_avx2(w.q8.data(), xs, nx, nb, a8);
       cpu::dot4_q4_avx2(w.q4.data(), xs, nx, nb, a4);
       for (int k = 0; k < nx; ++k) {
-        const double b8 = 2.0 * double(nb + 4) * kU * block_mag(w.q8.data(), xs[k], nb, q8_value);
-        const double b4 = 2.0 * double(nb + 4) * kU * block_mag(w.q4.data(), xs[k], nb, ref::q4_value);
+        // Each input's sum does not depend on how many inputs share the call (batch invariance), in both builds.
+        EXPECT_EQ(o8[k], cpu::dot_q8(w.q8.data(), xs[k], nb)) << n << " nx " << nx;
+        EXPECT_EQ(o4[k], cpu::dot_q4(w.q4.data(), xs[k], nb)) << n << " nx " << nx;
+        EXPECT_EQ(a8[k], cpu::dot_q8_avx2(w.q8.data(), xs[k], nb)) << n << " nx " << nx;
+        EXPECT_EQ(a4[k], cpu::dot_q4_avx2(w.q4.data(), xs[k], nb)) << n << " nx " << nx;
+        const double b8 = 2.0 * double(nb + 4) * kU * mag_q8(w.q8.data(), xs[k], nb);
+        const double b4 = 2.0 * double(nb + 4) * kU * mag_q4(w.q4.data(), xs[k], nb);
         EXPECT_NEAR(o8[k], ref::dot_q8(w.q8.data(), xs[k], nb), b8) << n << " nx " << nx;
         EXPECT_NEAR(a8[k], ref::dot_q8(w.q8.data(), xs[k], nb), b8) << n << " nx " << nx;
         EXPECT_NEAR(o4[k], ref::dot_q4(w.q4.data(), xs[k], nb), b4) << n << " nx " << nx;
@@ -250,8 +266,8 @@ TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
     const std::vector<BlockQ8X> xq = quant_x(std::vector<float>(xs[2], xs[2] + cols));
     const uint8_t* wr = w.data + r * quant_row_bytes(w.dtype, cols);
     const int64_t nb = qblocks_per_row(cols);
-    const double mag = w.dtype == DType::Q8 ? block_mag(reinterpret_cast<const BlockQ8*>(wr), xq.data(), nb, q8_value)
-                                            : block_mag(reinterpret_cast<const BlockQ4*>(wr), xq.data(), nb, ref::q4_value);
+    const double mag = w.dtype == DType::Q8 ? mag_q8(reinterpret_cast<const BlockQ8*>(wr), xq.data(), nb)
+                                            : mag_q4(wr, xq.data(), nb);
     EXPECT_NEAR(w.dot_row(r, xs[2]), y[size_t(2 * rows + r)], 4.0 * double(nb + 4) * kU * mag);
   }
 }

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/cpu/dot_quant.h"
 #include "kernels/cpu/gemm_bf16.h"
 
 namespace r1::cpu {
@@ -16,10 +17,26 @@ bool cpu_has_avx512_bf16() {
   return has;
 }
 
+namespace {
+
+bool avx512_switched_off() {  // R1_NO_AVX512 set to anything but "0"
+  const char* off = std::getenv("R1_NO_AVX512");
+  return off && *off && std::strcmp(off, "0") != 0;
+}
+
+}  // namespace
+
 bool avx512_bf16_enabled() {
+  static const bool enabled = cpu_has_avx512_bf16() && !avx512_switched_off();
+  return enabled;
+}
+
+bool avx512_vnni_enabled() {
   static const bool enabled = [] {
-    const char* off = std::getenv("R1_NO_AVX512");
-    return cpu_has_avx512_bf16() && !(off && *off && std::strcmp(off, "0") != 0);
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+           __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma") && !avx512_switched_off();
   }();
   return enabled;
 }

@@ -13,26 +13,41 @@
 
 namespace r1::cpu {
 
-bool has_vnni();  // compile-time choice: true when the plain names below use vpdpbusd
+bool has_vnni();  // compile-time choice: true when the plain names below use vpdpbusd (ymm)
+// True when this CPU has AVX512-F/BW/VL + VNNI + F16C and R1_NO_AVX512 is not set (as for avx512_bf16_enabled):
+// dot_q4 / dot4_q4 then run the AVX-512 kernels (dot_q4_avx512.cpp: two blocks per register). Read once.
+bool avx512_vnni_enabled();
 
 // Same blocks as ref::quantize_x, bit for bit.
 void quantize_x(const float* x, int64_t n, BlockQ8X* out);
 
 // One weight row (nb blocks) against one activation row.
 float dot_q8(const BlockQ8* w, const BlockQ8X* x, int64_t nb);
-float dot_q4(const BlockQ4* w, const BlockQ8X* x, int64_t nb);
+float dot_q4(const uint8_t* w, const BlockQ8X* x, int64_t nb);  // w: a q4 row (kernels/qblocks.h)
 // The same row against nx <= 4 activation rows (the row is loaded once): out[k] = w . x[k].
 void dot4_q8(const BlockQ8* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out);
-void dot4_q4(const BlockQ4* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out);
+void dot4_q4(const uint8_t* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out);
 
 // AVX2-only builds of the four kernels above (what a machine without VNNI runs).
 float dot_q8_avx2(const BlockQ8* w, const BlockQ8X* x, int64_t nb);
-float dot_q4_avx2(const BlockQ4* w, const BlockQ8X* x, int64_t nb);
+float dot_q4_avx2(const uint8_t* w, const BlockQ8X* x, int64_t nb);
 void dot4_q8_avx2(const BlockQ8* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out);
-void dot4_q4_avx2(const BlockQ4* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out);
+void dot4_q4_avx2(const uint8_t* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out);
+// The activation blocks of one input as the AVX-512 q4 kernel reads them, each field in one array: q[32 b + i],
+// neg8[8 b + l], d[b] (block b; d padded with zeros to a multiple of 8 blocks). pack_q4x fills the arrays
+// (q4x_floats(nb) floats for d) from quantize_x's blocks.
+struct Q4X {
+  const int8_t* q;
+  const int32_t* neg8;
+  const float* d;
+};
+inline int64_t q4x_floats(int64_t nb) { return (nb + kQ4Group - 1) / kQ4Group * kQ4Group; }
+void pack_q4x(const BlockQ8X* x, int64_t nb, int8_t* q, int32_t* neg8, float* d);
+// The AVX-512 q4 kernel (only where avx512_vnni_enabled()): each input's sum the same for any nx <= 4.
+void dot4_q4_avx512(const uint8_t* w, const Q4X* x, int nx, int64_t nb, float* out);
 
-// Weight row to f32 (the prefill path dequantizes blocks of rows for sgemm): out[j], j < n.
+// Weight row to f32 (the prefill path dequantizes blocks of rows for sgemm): out[j], j < n (the row's width).
 void dequant_q8(const BlockQ8* w, int64_t n, float* out);
-void dequant_q4(const BlockQ4* w, int64_t n, float* out);
+void dequant_q4(const uint8_t* w, int64_t n, float* out);
 
 }  // namespace r1::cpu

@@ -32,12 +32,17 @@ float dot_q8(const BlockQ8* w, const BlockQ8X* x, int64_t nb) {
   return s;
 }
 
-float dot_q4(const BlockQ4* w, const BlockQ8X* x, int64_t nb) {
+float q4_scale(const uint8_t* row, int64_t nb, int64_t b) {
+  const uint8_t* p = q4_block(row, nb, b).scale;
+  return f16_to_f32(uint16_t(p[0] | (p[1] << 8)));
+}
+
+float dot_q4(const uint8_t* w, const BlockQ8X* x, int64_t nb) {
   float s = 0.0f;
   for (int64_t b = 0; b < nb; ++b) {
     int32_t acc = 0;
-    for (int i = 0; i < kQBlock; ++i) acc += q4_value(w[b], i) * int32_t(x[b].q[i]);
-    s += f16_to_f32(w[b].d) * x[b].d * float(acc);
+    for (int i = 0; i < kQBlock; ++i) acc += q4_value(w, nb, b, i) * int32_t(x[b].q[i]);
+    s += q4_scale(w, nb, b) * x[b].d * float(acc);
   }
   return s;
 }
@@ -46,8 +51,9 @@ void dequant_q8(const BlockQ8* w, int64_t n, float* out) {
   for (int64_t j = 0; j < n; ++j) out[j] = f16_to_f32(w[j / kQBlock].d) * float(w[j / kQBlock].q[j % kQBlock]);
 }
 
-void dequant_q4(const BlockQ4* w, int64_t n, float* out) {
-  for (int64_t j = 0; j < n; ++j) out[j] = f16_to_f32(w[j / kQBlock].d) * float(q4_value(w[j / kQBlock], int(j % kQBlock)));
+void dequant_q4(const uint8_t* w, int64_t n, float* out) {
+  const int64_t nb = qblocks_per_row(n);
+  for (int64_t j = 0; j < n; ++j) out[j] = q4_scale(w, nb, j / kQBlock) * float(q4_value(w, nb, j / kQBlock, int(j % kQBlock)));
 }
 
 }  // namespace r1::ref

@@ -32,14 +32,14 @@ std::vector<float> random_vec(Rng& rng, int64_t n, float a) {
 }
 
 // Every value within half a step of its block's stored scale (plus the f32 rounding of x / d: |x / d| <= 128
-// ulps-worth, and of d * q).
-template <typename Block, typename Deq>
-void expect_half_step(const std::vector<float>& x, const std::vector<Block>& q, Deq dequant, const char* what) {
+// ulps-worth, and of d * q). scale(b): block b's scale.
+template <typename Block, typename Deq, typename Scale>
+void expect_half_step(const std::vector<float>& x, const std::vector<Block>& q, Deq dequant, Scale scale, const char* what) {
   const int64_t n = int64_t(x.size());
   std::vector<float> y(x.size());
   dequant(q.data(), n, y.data());
   for (int64_t j = 0; j < n; ++j) {
-    const double d = std::fabs(f16_to_f32(q[size_t(j / kQBlock)].d));
+    const double d = std::fabs(scale(j / kQBlock));
     EXPECT_LE(std::fabs(double(x[size_t(j)]) - y[size_t(j)]), d * (0.5 + 512 * kU)) << what << " n " << n << " j " << j;
   }
 }
@@ -51,7 +51,7 @@ TEST(Quantize, Q8RoundTripWithinHalfAStepAndScaleIsTight) {
       const std::vector<float> x = random_vec(rng, n, a);
       std::vector<BlockQ8> q(size_t(qblocks_per_row(n)));
       quantize_row_q8(x.data(), n, q.data());
-      expect_half_step(x, q, ref::dequant_q8, "q8");
+      expect_half_step(x, q, ref::dequant_q8, [&](int64_t b) { return f16_to_f32(q[size_t(b)].d); }, "q8");
       for (int64_t b = 0; b < qblocks_per_row(n); ++b) {  // d is the smallest f16 >= max|x| / 127
         float amax = 0.0f;
         for (int64_t j = b * kQBlock; j < std::min(n, (b + 1) * kQBlock); ++j) amax = std::fmax(amax, std::fabs(x[size_t(j)]));
@@ -69,9 +69,9 @@ TEST(Quantize, Q4RoundTripWithinHalfAStepAndSearchBeatsTheBasicScale) {
   for (int rep = 0; rep < 200; ++rep) {
     std::vector<float> x = random_vec(rng, 64, 0.1f);
     for (auto& v : x) v = v * std::fabs(v) * 10.0f;  // heavier tails than uniform, like real weights
-    std::vector<BlockQ4> q(2);
+    std::vector<uint8_t> q(2 * kQ4BlockBytes);
     quantize_row_q4(x.data(), 64, q.data());
-    expect_half_step(x, q, ref::dequant_q4, "q4");
+    expect_half_step(x, q, ref::dequant_q4, [&](int64_t b) { return ref::q4_scale(q.data(), 2, b); }, "q4");
     std::vector<float> y(64);
     ref::dequant_q4(q.data(), 64, y.data());
     for (int b = 0; b < 2; ++b) {
@@ -97,7 +97,7 @@ TEST(Quantize, Q4RoundTripWithinHalfAStepAndSearchBeatsTheBasicScale) {
 TEST(Quantize, SpecialBlocks) {
   std::vector<float> x(40, 0.0f);  // all zero: scale 0, every weight decodes to 0
   std::vector<BlockQ8> q8(2);
-  std::vector<BlockQ4> q4(2);
+  std::vector<uint8_t> q4(2 * kQ4BlockBytes);
   quantize_row_q8(x.data(), 40, q8.data());
   quantize_row_q4(x.data(), 40, q4.data());
   std::vector<float> y(40, 1.0f);
@@ -114,8 +114,8 @@ TEST(Quantize, SpecialBlocks) {
   EXPECT_NEAR(y[3], -2.5f, 2.5f * std::ldexp(1.0f, -10));
   EXPECT_NEAR(y[35], 1.0f, std::ldexp(1.0f, -10));
   ref::dequant_q4(q4.data(), 40, y.data());
-  EXPECT_NEAR(y[3], -2.5f, std::fabs(f16_to_f32(q4[0].d)) / 2);
-  EXPECT_EQ(ref::q4_value(q4[0], 3), -8);  // the extreme goes to the -8 side
+  EXPECT_NEAR(y[3], -2.5f, std::fabs(ref::q4_scale(q4.data(), 2, 0)) / 2);
+  EXPECT_EQ(ref::q4_value(q4.data(), 2, 0, 3), -8);  // the extreme goes to the -8 side
   EXPECT_EQ(y[0], 0.0f);
   for (int i = 8; i < kQBlock; ++i) EXPECT_EQ(q8[1].q[i], 0) << "padding";
   x[7] = NAN;
@@ -127,14 +127,34 @@ TEST(Quantize, SpecialBlocks) {
 }
 
 TEST(Quantize, Q4NibbleLayoutAndSizes) {
-  std::vector<float> x(32);
-  for (int i = 0; i < 32; ++i) x[size_t(i)] = float(i % 16) - 8.0f;  // codes -8..7 at scale 1
-  std::vector<BlockQ4> q(1);
-  quantize_row_q4(x.data(), 32, q.data());
-  ASSERT_EQ(f16_to_f32(q[0].d), 1.0f);
-  for (int j = 0; j < 16; ++j) {  // byte j: weight j low nibble, weight j + 16 high nibble, stored as code + 8
-    EXPECT_EQ(q[0].qs[j] & 0x0f, j % 16);
-    EXPECT_EQ(q[0].qs[j] >> 4, (j + 16) % 16);
+  // Rows of 11 blocks: a group of 8 (four pairs) then a group of 3 (one pair and a single block). Block b holds
+  // codes (j + b) % 16 - 8 at scale 1 + b / 8 (exact in f16), so every code and scale is known.
+  const int64_t nb = 11, n = nb * kQBlock;
+  std::vector<float> x(static_cast<size_t>(n));
+  for (int64_t b = 0; b < nb; ++b)
+    for (int j = 0; j < kQBlock; ++j) {
+      // -8 at j = (8 - b) mod 16 sets the scale: the extreme of larger magnitude goes to the -8 side.
+      x[size_t(b * kQBlock + j)] = float((j + b) % 16 - 8) * (1.0f + float(b) / 8.0f);
+    }
+  std::vector<uint8_t> q(static_cast<size_t>(quant_row_bytes(DType::Q4, n)));
+  ASSERT_EQ(q.size(), size_t(nb * 18));
+  quantize_row_q4(x.data(), n, q.data());
+  auto h16 = [&](size_t off) { return f16_to_f32(uint16_t(q[off] | (q[off + 1] << 8))); };
+  for (int64_t b = 0; b < nb; ++b) {
+    ASSERT_EQ(ref::q4_scale(q.data(), nb, b), 1.0f + float(b) / 8.0f) << b;
+    for (int j = 0; j < kQBlock; ++j) ASSERT_EQ(ref::q4_value(q.data(), nb, b, j), (j + b) % 16 - 8) << b << " " << j;
+  }
+  // The bytes themselves: group 0 = 8 scales then 4 pairs of 32 bytes; group 1 (at 144) = 3 scales, one pair,
+  // then the single block's 16 bytes (weight j low, j + 16 high).
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(h16(size_t(2 * i)), 1.0f + float(i) / 8.0f);
+  for (int j = 0; j < 32; ++j) {  // pair 1 of group 0: blocks 2 (low nibbles) and 3 (high)
+    EXPECT_EQ(q[size_t(16 + 32 + j)] & 0x0f, (j + 2) % 16);
+    EXPECT_EQ(q[size_t(16 + 32 + j)] >> 4, (j + 3) % 16);
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(h16(size_t(144 + 2 * i)), 1.0f + float(8 + i) / 8.0f);
+  for (int j = 0; j < 16; ++j) {  // block 10 alone
+    EXPECT_EQ(q[size_t(144 + 6 + 32 + j)] & 0x0f, (j + 10) % 16);
+    EXPECT_EQ(q[size_t(144 + 6 + 32 + j)] >> 4, (j + 16 + 10) % 16);
   }
   EXPECT_EQ(quant_row_bytes(DType::Q8, 200), 7 * 34);
   EXPECT_EQ(quant_row_bytes(DType::Q4, 200), 7 * 18);
@@ -188,7 +208,9 @@ struct QFile {
     t.shape = shape.empty() ? std::vector<int64_t>{6, quant_row_bytes(type, 40)} : shape;
     t.bytes.assign(q.data, q.data + q.nbytes());
     t.bytes.resize(size_t(t.shape[0] * t.shape[1]));
-    const std::string m = meta.empty() ? nlohmann::json{{"format", quant_type_name(type)}, {"rows", 6}, {"cols", 40}, {"block", 32}}.dump() : meta;
+    nlohmann::json gen{{"format", quant_type_name(type)}, {"rows", 6}, {"cols", 40}, {"block", 32}};
+    if (type == DType::Q4) gen["layout"] = kQ4LayoutName;
+    const std::string m = meta.empty() ? gen.dump() : meta;
     std::map<std::string, std::string> md = {{"format", "pt"}};
     if (m != "none") md["r1.quant.layer.weight"] = m;
     write_safetensors(path, {&t}, md);
@@ -261,8 +283,13 @@ TEST(QuantLoad, MalformedDescriptionsAreClearErrors) {
   }
   {
     QFile f;  // the q4 description over a q8-sized tensor
-    f.write(DType::Q8, R"({"format":"q4","rows":6,"cols":40,"block":32})");
+    f.write(DType::Q8, R"({"format":"q4","rows":6,"cols":40,"block":32,"layout":"groups8"})");
     expect_error(f, "needs [6, 36]");
+  }
+  {
+    QFile f;  // q4 from before the grouped layout: refused, not misread
+    f.write(DType::Q4, R"({"format":"q4","rows":6,"cols":40,"block":32})");
+    expect_error(f, "older layout");
   }
   {
     QFile f;  // rows of the wrong width
