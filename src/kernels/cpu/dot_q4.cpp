@@ -125,10 +125,11 @@ void dequant_q4(const uint8_t* w, int64_t n, float* out) {
     const __m256i q = _mm256_sub_epi8(u, eight);  // signed, in [-8, 7]
     const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
     const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-    float v[kQBlock];
-    for (int k = 0; k < 4; ++k) _mm256_storeu_ps(v + 8 * k, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[k]))));
     const int64_t m = n - b * kQBlock < kQBlock ? n - b * kQBlock : kQBlock;  // the last block may be partial
-    std::memcpy(out + b * kQBlock, v, size_t(m) * sizeof(float));
+    float v[kQBlock];
+    float* dst = m == kQBlock ? out + b * kQBlock : v;
+    for (int k = 0; k < 4; ++k) _mm256_storeu_ps(dst + 8 * k, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[k]))));
+    if (dst == v) std::memcpy(out + b * kQBlock, v, size_t(m) * sizeof(float));
   });
 }
 
