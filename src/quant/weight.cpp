@@ -239,6 +239,14 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     const int64_t nb = qblocks_per_row(w.cols);
     std::vector<BlockQ8X> xq(static_cast<size_t>(T * nb));  // (T, blocks)
     for (int64_t t = 0; t < T; ++t) cpu::quantize_x(x + t * w.cols, w.cols, &xq[size_t(t * nb)]);
+    const int64_t rb = quant_row_bytes(w.dtype, w.cols);
+    if (w.dtype == DType::Q8 && T == 1) {  // decode of one sequence: the per-row call as lean as it gets
+      const BlockQ8* W = reinterpret_cast<const BlockQ8*>(w.data);
+      const int64_t stride = rb / int64_t(sizeof(BlockQ8));
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t r = r0; r < r1; ++r) y[r - r0] = cpu::dot_q8(W + r * stride, xq.data(), nb);
+      return;
+    }
     if (w.dtype == DType::Q4 && cpu::avx512_vnni_enabled()) {  // the AVX-512 kernel reads each field as one array
       const int64_t nd = cpu::q4x_floats(nb);
       std::vector<int8_t> q(static_cast<size_t>(T * nb * 32));
@@ -254,7 +262,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
         for (int64_t t0 = 0; t0 < T; t0 += 4) {
           const int nx = int(std::min<int64_t>(4, T - t0));
           float out[4];
-          cpu::dot4_q4_avx512(q4_row(w, r), &xs[size_t(t0)], nx, nb, out);
+          cpu::dot4_q4_avx512(w.data + r * rb, &xs[size_t(t0)], nx, nb, out);
           for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r - r0)] = out[k];
         }
       return;
