@@ -14,7 +14,10 @@
 #   THREADS [1 2]   P [512]   N [128]   REPS [3]: repetitions inside each llama-bench / r1 bench call
 #   ROUNDS [1]      alternations of the two engines; the order flips every round; medians over everything
 #   TYPES           llama.cpp weight types [bf16 q8_0 q4_k_m]; r1 runs the checkpoint's own dtype (bf16) next to
-#                   bf16, `--quant q8` next to q8_0 and `--quant q4` (4.5 bits/weight) next to q4_k_m (~4.8)
+#                   bf16, q8 next to q8_0 and q4 (4.5 bits/weight) next to q4_k_m (~4.8): folders written once by
+#                   `r1 quantize` (R1Q_DIR, reused when newer than the checkpoint and the r1 binary), as the
+#                   GGUFs are by llama-quantize, so neither engine quantizes or holds the bf16 file while timed
+#   R1Q_DIR         r1's quantized folders [r1bench/r1q beside the checkout]
 #   R1_LOAD [copy]  r1's --load (copy: weights in huge-page memory; mmap: mapped like llama.cpp's default)
 #   LLAMA_ARGS      extra llama-bench arguments, e.g. "-mmp 0" (read the weights into memory instead of mapping)
 #   r1 also measures the machine's read bandwidth at each thread count (r1 bench --bandwidth); the table gives
@@ -34,6 +37,7 @@ name="$(basename "$model")"
 src="${LLAMACPP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)/../llamacpp-src}"
 build="${LLAMACPP_BUILD:-$src/build-cpu}"
 gguf_dir="${GGUF_DIR:-$repo/../r1bench/gguf}"
+r1q_dir="${R1Q_DIR:-$repo/../r1bench/r1q}"
 out="${OUT_DIR:-$repo/../r1bench/results/$name-$(date +%Y%m%d-%H%M%S)}"
 r1="${R1:-$repo/build/r1}"
 threads="${THREADS:-1 2}"
@@ -42,7 +46,7 @@ types="${TYPES:-bf16 q8_0 q4_k_m}"
 verify="${VERIFY:-1}"
 nice_="nice -n ${NICE:-19}"
 py=/usr/bin/python3
-mkdir -p "$gguf_dir" "$out"
+mkdir -p "$gguf_dir" "$r1q_dir" "$out"
 
 log() { echo "[compare] $*" >&2; }
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -78,6 +82,23 @@ for t in $types; do
   fi
 done
 ls -l "$gguf_dir"/"$name"-*.gguf > "$out/gguf-sizes.txt"
+r1_quant() {  # llama.cpp type -> r1's nearest format (q8_0: the same 8.5 bits; q4_k_m: r1's q4, 4.5 bits)
+  case "$1" in q8_0) echo q8 ;; q4_0|q4_k_m|q4_k_s) echo q4 ;; *) echo "" ;; esac
+}
+r1q_of() { echo "$r1q_dir/$name-$1"; }
+for t in $types; do
+  q="$(r1_quant "$t")"
+  [[ -n "$q" ]] || continue
+  d="$(r1q_of "$q")"
+  if [[ ! -f "$d/config.json" || "$newest_src" -nt "$d/config.json" || "$r1" -nt "$d/config.json" ]]; then
+    log "r1 quantize -> $d"
+    rm -rf "$d"
+    t0=$(date +%s.%N)
+    $nice_ "$r1" quantize --model "$model" --out "$d" --type "$q" > "$out/r1-quantize-$q.log" 2>&1 \
+      || { tail -20 "$out/r1-quantize-$q.log"; exit 1; }
+    echo "$q r1 quantize $(since "$t0") s" >> "$convert_times"
+  fi
+done
 
 # 3. the same weights give the same numbers
 if [[ "$verify" == 1 ]]; then
@@ -123,13 +144,11 @@ run_llama() {  # type threads round
   timed "$out/llama-$1-t$2-r$3" "$build/bin/llama-bench" -m "$(gguf_of "$1")" -p "$P" -n "$N" -t "$2" -r "$reps" -o jsonl \
     ${LLAMA_ARGS:-}
 }
-r1_quant() {  # llama.cpp type -> r1's nearest --quant format (q8_0: the same 8.5 bits; q4_k_m: r1's q4, 4.5 bits)
-  case "$1" in q8_0) echo q8 ;; q4_0|q4_k_m|q4_k_s) echo q4 ;; *) echo "" ;; esac
-}
 run_r1() {  # threads round [llama.cpp type]
-  local t="${3:-bf16}" q
+  local t="${3:-bf16}" q m="$model"
   q="$(r1_quant "$t")"
-  timed "$out/r1-$t-t$1-r$2" "$r1" bench --model "$model" -p "$P" -n "$N" -t "$1" -r "$reps" --json ${q:+--quant "$q"} \
+  [[ -n "$q" ]] && m="$(r1q_of "$q")"
+  timed "$out/r1-$t-t$1-r$2" "$r1" bench --model "$m" -p "$P" -n "$N" -t "$1" -r "$reps" --json \
     --load "${R1_LOAD:-copy}" --bandwidth
 }
 "$r1" info --model "$model" --json > "$out/r1-info.json" 2>/dev/null || true
@@ -150,7 +169,7 @@ for ((round = 1; round <= rounds; round++)); do
       else
         log "round $round, $T thread(s): llama.cpp $t";     run_llama "$t" "$T" "$round"
         if [[ -n "$(r1_quant "$t")" ]]; then
-          log "round $round, $T thread(s): r1 --quant $(r1_quant "$t")"; run_r1 "$T" "$round" "$t"
+          log "round $round, $T thread(s): r1 $(r1_quant "$t") (r1 quantize folder)"; run_r1 "$T" "$round" "$t"
         fi
       fi
     done
