@@ -20,7 +20,8 @@
 #   R1Q_DIR         r1's quantized folders [r1bench/r1q beside the checkout]
 #   R1_LOAD [copy]  r1's --load (copy: weights in huge-page memory; mmap: mapped like llama.cpp's default)
 #   LLAMA_ARGS      extra llama-bench arguments, e.g. "-mmp 0" (read the weights into memory instead of mapping)
-#   r1 also measures the machine's read bandwidth at each thread count (r1 bench --bandwidth); the table gives
+#   r1 also measures the machine's read bandwidth before each r1 run, in a separate process (r1 bench -p 0 -n 0
+#   --bandwidth) so that its buffer stays out of r1's peak RSS; the table gives
 #   both engines' decode as a % of that bound (bytes of active weights per token x tokens/s / bandwidth)
 #   VERIFY [1]      check the bf16 GGUF against r1 (logits + greedy tokens, verify.py) before timing
 #   NICE [19]       niceness of every build, conversion and benchmark (0 for quiet machines)
@@ -148,8 +149,12 @@ run_r1() {  # threads round [llama.cpp type]
   local t="${3:-bf16}" q m="$model"
   q="$(r1_quant "$t")"
   [[ -n "$q" ]] && m="$(r1q_of "$q")"
+  # The read bandwidth in a process of its own: its 1 GiB buffer would otherwise count in r1's peak RSS.
+  wait_idle
+  $nice_ "$r1" bench --model "$m" -p 0 -n 0 -t "$1" -r 1 --json --bandwidth > "$out/r1bw-$t-t$1-r$2.jsonl" 2>&1 \
+    || { tail -20 "$out/r1bw-$t-t$1-r$2.jsonl"; exit 1; }
   timed "$out/r1-$t-t$1-r$2" "$r1" bench --model "$m" -p "$P" -n "$N" -t "$1" -r "$reps" --json \
-    --load "${R1_LOAD:-copy}" --bandwidth
+    --load "${R1_LOAD:-copy}"
 }
 "$r1" info --model "$model" --json > "$out/r1-info.json" 2>/dev/null || true
 { echo "r1: $("$r1" --version 2>/dev/null | head -1), binary $(date -u -r "$r1" +%FT%TZ), repo HEAD" \

@@ -41,6 +41,11 @@ def main():
     others = {}  # (engine, type, threads) -> max CPUs used by other processes during the runs
     majflt = {}  # (engine, type, threads) -> max major page faults of one run
     meta = {}
+    for path in sorted(glob.glob(os.path.join(out, "r1bw-*.jsonl"))):  # the bandwidth runs (compare.sh run_r1)
+        m = re.match(r"r1bw-([a-z0-9_]+)-t(\d+)-r(\d+)\.jsonl$", os.path.basename(path))
+        for line in open(path) if m else []:
+            if line.strip().startswith("{") and "read_gbs" in line:
+                bw.setdefault(int(m.group(2)), []).append(json.loads(line)["read_gbs"])
     for path in sorted(glob.glob(os.path.join(out, "*.jsonl"))):
         m = re.match(r"(llama|r1)-([a-z0-9_]+)-t(\d+)-r(\d+)\.jsonl$", os.path.basename(path))
         if not m:
