@@ -248,8 +248,26 @@ def rms_norm(x, weight, eps):
     return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps) * weight
 
 
+# --bf16-inputs: round matmul operands to bf16 where r1's AVX512-BF16 path does (quant/weight.cpp linear_rows),
+# so that r1 with its fast kernels on has a reference: a BF16 weight's input is rounded (round to nearest even)
+# at every call; an FP8 weight (dequantized to f32) is rounded together with its input when the call has 16 or
+# more rows (r1 then dequantizes panels to bf16 for the same GEMM; fewer rows stay f32). The products and sums
+# stay f32. Weights carry their file dtype in `r1_src` (set by the loaders).
+BF16_INPUTS = False
+
+
+def to_bf16(t):
+    return t.to(torch.bfloat16).to(t.dtype)
+
+
 def linear(x, weight):
     """x [..., in] @ weight[out, in]^T -> [..., out] (no bias anywhere in these models)."""
+    if BF16_INPUTS:
+        src = getattr(weight, "r1_src", None)
+        if src == "BF16":
+            x = to_bf16(x)
+        elif src == "F8_E4M3" and x.reshape(-1, x.shape[-1]).shape[0] >= 16:
+            x, weight = to_bf16(x), to_bf16(weight)
     return x @ weight.t()
 
 
@@ -409,7 +427,9 @@ class DeepSeekRef:
             values = self.st.read(name)
         if list(values.shape) != list(shape):
             raise ValueError(f"{name}: shape {list(values.shape)}, expected {list(shape)}")
-        return torch.from_numpy(np.ascontiguousarray(values)).to(self.dtype)
+        t = torch.from_numpy(np.ascontiguousarray(values)).to(self.dtype)
+        t.r1_src = self.st.dtype(name)  # for --bf16-inputs
+        return t
 
     def _load_weights(self):
         c = self.cfg
@@ -602,10 +622,19 @@ def main(argv=None):
     ap.add_argument("--greedy", type=int, default=16, help="greedy tokens to generate (default 16)")
     ap.add_argument("--attn", choices=["naive", "absorb"], default="naive")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    ap.add_argument("--bf16-inputs", action="store_true",
+                    help="round matmul inputs to bf16 as r1's AVX512-BF16 kernels do (see BF16_INPUTS)")
     ap.add_argument("--out", required=True, help="output JSON file ('-' for stdout)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    global BF16_INPUTS
+    BF16_INPUTS = args.bf16_inputs
+    # gqa_ref imports `linear` from this module: let it find this run's module (with the setting above), not
+    # load a second copy of the file under its own name.
+    sys.modules.setdefault("deepseek_ref", sys.modules[__name__])
+    if BF16_INPUTS and args.dtype != "float32":
+        ap.error("--bf16-inputs models r1's f32 arithmetic: use --dtype float32")
     dtype = torch.float32 if args.dtype == "float32" else torch.float64
     with open(os.path.join(args.model, "config.json")) as f:
         arch = (json.load(f).get("architectures") or ["?"])[0]
@@ -630,6 +659,8 @@ def main(argv=None):
         "logits": format_logits(logits),
         "greedy": greedy,
     }
+    if BF16_INPUTS:
+        result["bf16_inputs"] = True
     text = json.dumps(result) + "\n"
     if args.out == "-":
         sys.stdout.write(text)

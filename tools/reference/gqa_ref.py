@@ -71,7 +71,9 @@ class GQARef:
         values = self.st.read(name)
         if list(values.shape) != list(shape):
             raise ValueError(f"{name}: shape {list(values.shape)}, expected {list(shape)}")
-        return torch.from_numpy(np.ascontiguousarray(values)).to(self.dtype)
+        t = torch.from_numpy(np.ascontiguousarray(values)).to(self.dtype)
+        t.r1_src = self.st.dtype(name)  # for deepseek_ref's --bf16-inputs
+        return t
 
     def _load(self, n_layers, tied):
         H, I, q, kv = self.H, self.I, self.nh * self.hd, self.nkv * self.hd
