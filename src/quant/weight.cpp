@@ -257,14 +257,15 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
         cpu::pack_q4x(&xq[size_t(t * nb)], nb, &q[size_t(t * nb * 32)], &neg8[size_t(t * nb * 8)], &d[size_t(t * nd)]);
         xs[size_t(t)] = {&q[size_t(t * nb * 32)], &neg8[size_t(t * nb * 8)], &d[size_t(t * nd)]};
       }
+      constexpr int64_t kRowBlock = 16;  // rows per call, and per scheduling unit of the threads
+      const int64_t blocks = (n + kRowBlock - 1) / kRowBlock;
 #pragma omp parallel for schedule(static) if (par)
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t t0 = 0; t0 < T; t0 += 4) {
-          const int nx = int(std::min<int64_t>(4, T - t0));
-          float out[4];
-          cpu::dot4_q4_avx512(w.data + r * rb, &xs[size_t(t0)], nx, nb, out);
-          for (int k = 0; k < nx; ++k) y[(t0 + k) * n + (r - r0)] = out[k];
-        }
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t rb0 = r0 + b * kRowBlock, m = std::min(kRowBlock, r1 - rb0);
+        for (int64_t t0 = 0; t0 < T; t0 += 4)
+          cpu::rows_q4_avx512(w.data + rb0 * rb, rb, m, &xs[size_t(t0)], int(std::min<int64_t>(4, T - t0)), nb,
+                              y + t0 * n + (rb0 - r0), n);
+      }
       return;
     }
 #pragma omp parallel for schedule(static) if (par)

@@ -94,6 +94,15 @@ void dot_impl(const uint8_t* w, const Q4X* x, int64_t nb, float* out) {
   }
 }
 
+template <int NX>
+void rows_impl(const uint8_t* w, int64_t row_bytes, int64_t nrows, const Q4X* x, int64_t nb, float* y, int64_t ldy) {
+  for (int64_t r = 0; r < nrows; ++r) {
+    float out[NX];
+    dot_impl<NX>(w + r * row_bytes, x, nb, out);
+    for (int k = 0; k < NX; ++k) y[k * ldy + r] = out[k];
+  }
+}
+
 }  // namespace
 
 void dot4_q4_avx512(const uint8_t* w, const Q4X* x, int nx, int64_t nb, float* out) {
@@ -102,6 +111,16 @@ void dot4_q4_avx512(const uint8_t* w, const Q4X* x, int nx, int64_t nb, float* o
     case 2: return dot_impl<2>(w, x, nb, out);
     case 3: return dot_impl<3>(w, x, nb, out);
     default: return dot_impl<4>(w, x, nb, out);
+  }
+}
+
+void rows_q4_avx512(const uint8_t* w, int64_t row_bytes, int64_t nrows, const Q4X* x, int nx, int64_t nb, float* y,
+                    int64_t ldy) {
+  switch (nx) {
+    case 1: return rows_impl<1>(w, row_bytes, nrows, x, nb, y, ldy);
+    case 2: return rows_impl<2>(w, row_bytes, nrows, x, nb, y, ldy);
+    case 3: return rows_impl<3>(w, row_bytes, nrows, x, nb, y, ldy);
+    default: return rows_impl<4>(w, row_bytes, nrows, x, nb, y, ldy);
   }
 }
 
