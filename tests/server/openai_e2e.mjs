@@ -705,6 +705,21 @@ async function specChecks(srv) {
 }
 
 // ---------------------------------------------------------------------------------------------------- main
+// A second server on a port that is already served fails with a clear error, instead of sharing the port
+// (SO_REUSEPORT would let both listen and split the connections between them).
+async function portTakenCheck(srv) {
+  const proc = spawn(R1, ['serve', '--model', MODEL, '--host', '127.0.0.1', '--port', String(srv.port)],
+                     { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const res = await Promise.race([new Promise((resolve) => proc.on('exit', (code) => resolve(code))), sleep(20000).then(() => null)]);
+  if (res === null) proc.kill('SIGKILL');
+  ok('a second server on a taken port exits non-zero', res !== null && res !== 0, `exit ${show(res)}; stderr:\n${log}`);
+  ok('... naming the address it cannot listen on', log.includes(`cannot listen on 127.0.0.1:${srv.port}`), log);
+  const h = await fetch(`${srv.base}/health`);
+  ok('... and the first server keeps answering', h.ok, `status ${h.status}`);
+}
+
 async function main() {
   fs.mkdirSync(SCRATCH, { recursive: true });
   MODEL = path.join(SCRATCH, MODEL_ID);
@@ -718,6 +733,7 @@ async function main() {
 
   const main = await startServer('main server', ['--model', MODEL, '--parallel', '4', '--ctx', String(CTX), '--queue', '16']);
   await mainServerChecks(main);
+  await portTakenCheck(main);
   await stopServer(main);
 
   const aq = await startServer('api-key server', ['--model', MODEL, '--parallel', '1', '--queue', '1', '--ctx', '2560',
