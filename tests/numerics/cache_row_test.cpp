@@ -123,19 +123,28 @@ TEST_P(CacheRowTypes, MultiHeadKernelsMatchScalarTwins) {
   }
 }
 
+// Eight random stored rows of format f (the eight-row kernels' operands), their values and their pointers.
+struct EightRows {
+  std::vector<std::vector<uint8_t>> rows = std::vector<std::vector<uint8_t>>(8);
+  std::vector<std::vector<float>> vals = std::vector<std::vector<float>>(8);
+  const uint8_t* ptr[8];
+  EightRows(Rng& rng, const CacheRowFormat& f) {
+    for (int j = 0; j < 8; ++j) {
+      stored_row(rng, f, &rows[size_t(j)], &vals[size_t(j)]);
+      ptr[j] = rows[size_t(j)].data();
+    }
+  }
+};
+
 TEST(CacheRow, EightRowKernelMatchesScalarTwin) {
   // Eight f32 rows against one query (absorbed decode, short rows): the transposed sums against the plain dots.
   Rng rng(41);
   for (int64_t width : {9, 33, 77, 576}) {
     const int64_t split = width * 3 / 4;
     const CacheRowFormat f = fmt(DType::F32, width, split);
-    std::vector<std::vector<uint8_t>> rows(8);
-    std::vector<std::vector<float>> vals(8);
-    const uint8_t* ptr[8];
-    for (int j = 0; j < 8; ++j) {
-      stored_row(rng, f, &rows[size_t(j)], &vals[size_t(j)]);
-      ptr[j] = rows[size_t(j)].data();
-    }
+    const EightRows e(rng, f);
+    const auto& vals = e.vals;
+    const uint8_t* const* ptr = e.ptr;
     const int64_t ranges[][2] = {{0, split}, {split, width - split}};
     for (const auto& r : ranges) {
       const int64_t b = r[0], n = r[1];
@@ -159,13 +168,8 @@ TEST(CacheRow, EightRowAxpyIsEightOneRowAxpysToTheBit) {
   for (int64_t width : {9, 72, 77, 576})
     for (int64_t nh : {1, 2, 3, 5, 16}) {
       const CacheRowFormat f = fmt(DType::F32, width, width);
-      std::vector<std::vector<uint8_t>> rows(8);
-      std::vector<std::vector<float>> vals(8);
-      const uint8_t* ptr[8];
-      for (int j = 0; j < 8; ++j) {
-        stored_row(rng, f, &rows[size_t(j)], &vals[size_t(j)]);
-        ptr[j] = rows[size_t(j)].data();
-      }
+      const EightRows e(rng, f);
+      const uint8_t* const* ptr = e.ptr;
       const int64_t pstride = 11, ystride = width + 3;
       const std::vector<float> p = random_row(rng, nh * pstride, 1.0f), y0 = random_row(rng, nh * ystride, 2.0f);
       std::vector<float> fast = y0, slow = y0, a(static_cast<size_t>(nh));
