@@ -1,5 +1,6 @@
 // Continuous batching over one model (the server's engine). Requests wait in a bounded queue; a worker
-// thread admits them between decode steps (prefilling each prompt in chunks, reusing cached prefix pages), then runs
+// thread admits every waiting request that has a slot between decode steps (prefilling prompts in chunks,
+// prefill_chunk tokens in all per step, reusing cached prefix pages), then runs
 // one batched step for every active sequence (Model::forward_rows: each weight, and each chosen expert, is
 // read once for all of them), samples per sequence and hands each token to the request's callback.
 // Finished or cancelled sequences leave at once and free their pages. With `spec`, each sequence brings two rows
@@ -28,7 +29,7 @@ struct EngineOptions {
   int64_t queue_max = 64;     // requests waiting for a busy slot beyond which submit() refuses
   int64_t pages = 0;          // pool size in pages; 0: enough for max_parallel full contexts (+ prefix cache)
   int64_t page_tokens = 16;
-  int64_t prefill_chunk = 64;  // prompt tokens per step: a long prompt is prefilled between decode steps
+  int64_t prefill_chunk = 64;  // prompt tokens per step (in chunks of this size, oldest prompts first)
   bool spec = false;           // MTP self-speculative decoding (runtime/spec_decoder.h) for every sequence
   DType cache_type = DType::F32;  // the page pool's storage type: F32, BF16 or F8_E4M3 (kernels/cache_row.h)
 };
