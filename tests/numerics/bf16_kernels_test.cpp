@@ -66,7 +66,8 @@ TEST(Bf16Gemm, MatchesReferenceWithinReorderingBound) {
   REQUIRE_AVX512_BF16();
   Rng rng(23);
   struct Shape { int64_t rows, T, K; };
-  // Every tile remainder (rows % 4, T % 6), K tails (K % 32), more than one K slice (K > 1024), blocks of T;
+  // Every tile remainder (rows % 4, T % 6), K tails (K % 32), more than one K slice (K > 2048; > 1024 on CPUs
+  // with less than 48 KiB of L1), blocks of T;
   // for T = 1 (the row-by-row decode kernel) the 128-, 32- and masked-column steps alone and together.
   for (const Shape s : {Shape{1, 1, 1}, Shape{3, 2, 31}, Shape{4, 6, 32}, Shape{5, 7, 33}, Shape{9, 13, 100},
                         Shape{16, 1, 2048}, Shape{7, 4, 1030}, Shape{12, 100, 300}, Shape{66, 130, 64},
@@ -92,13 +93,14 @@ TEST(Bf16Gemm, MatchesReferenceWithinReorderingBound) {
 }
 
 TEST(Bf16Gemm, OneInputGivesTheBatchedNumbersExactly) {
-  // Decode (T = 1, the row-by-row kernel) and a batch of decodes (the tiles) must give bit-identical results
-  // for each input while K fits one slice: a sequence's greedy tokens may not depend on what it is batched with.
+  // Decode (T = 1) and batches of decodes, few (streamed tiles) or many (blocked tiles), must give bit-identical
+  // results for each input, also for K over one slice (DeepSeek-V3's 7168-wide hidden state): a sequence's
+  // greedy tokens may not depend on what it is batched with.
   REQUIRE_AVX512_BF16();
   Rng rng(29);
-  for (const int64_t K : {1, 31, 32, 100, 1024}) {
+  for (const int64_t K : {1, 31, 32, 100, 1024, 2100, 7168}) {
     const int64_t rows = 11;
-    for (const int64_t T : {2, 5, 6, 10}) {
+    for (const int64_t T : {2, 5, 6, 10, 16}) {
       const std::vector<uint16_t> W = random_bf16(rng, rows * K, 2.0f), X = random_bf16(rng, T * K, 1.0f);
       std::vector<float> batch(size_t(T * rows)), one(static_cast<size_t>(rows));
       cpu::gemm_bf16_avx512(W.data(), K, rows, X.data(), K, T, K, batch.data(), rows);

@@ -1,5 +1,7 @@
 // Runtime CPU feature checks for the kernels built with wider instruction sets than the rest of the binary.
 // Compiled with the project's baseline flags: it must run on every CPU the binary supports.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -29,6 +31,14 @@ bool avx512_switched_off() {  // R1_NO_AVX512 set to anything but "0"
 bool avx512_bf16_enabled() {
   static const bool enabled = cpu_has_avx512_bf16() && !avx512_switched_off();
   return enabled;
+}
+
+int64_t l1d_bytes() {
+  static const int64_t bytes = [] {
+    const long b = ::sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    return b > 0 ? int64_t(b) : int64_t(32 * 1024);
+  }();
+  return bytes;
 }
 
 bool avx512_vnni_enabled() {

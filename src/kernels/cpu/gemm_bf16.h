@@ -15,6 +15,9 @@ bool cpu_has_avx512_bf16();
 // forces the AVX2 kernels, for tests and A/B benchmarks). Read once; linear() asks this.
 bool avx512_bf16_enabled();
 
+// This CPU's L1 data cache per core in bytes (sysconf; 32 KiB when it does not say). Sizes the GEMM's K slices.
+int64_t l1d_bytes();
+
 // out[i] = bf16(x[i]), round to nearest even, NaN stays NaN: bit for bit f32_to_bf16 (core/dtype.h).
 void to_bf16_avx512(const float* x, int64_t n, uint16_t* out);
 

@@ -16,7 +16,14 @@ namespace {
 
 constexpr int kR = 4;          // weight rows per register tile
 constexpr int kC = 6;          // input rows per register tile: 4 x 6 accumulators + 4 + 1 loads of 32 registers
-constexpr int64_t kKC = 1024;  // K slice: a tile's 10 rows of 2 KiB stay in L1
+// K slice: a tile's 10 rows (4 weight rows, 6 input rows) stay in L1. 2048 columns (40 KiB) where L1 holds
+// 48 KiB (Zen 5, recent Intel): pp512 on the V2-Lite shape +8 % at 1 thread and +10 % at 2 over 1024 columns
+// (one slice per 2048-wide matmul instead of two: half the tile reductions and no partial-sum reloads); 4096
+// was no better. 1024 (20 KiB) elsewhere.
+int64_t k_slice() {
+  static const int64_t kc = l1d_bytes() >= 48 * 1024 ? 2048 : 1024;
+  return kc;
+}
 constexpr int64_t kTB = 96;     // input rows per block: 96 x 2 KiB of X stay in L2 while the weight rows pass
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -133,35 +140,34 @@ void to_bf16_avx512(const float* x, int64_t n, uint16_t* out) {
 void gemm_bf16_avx512(const uint16_t* W, int64_t ldw, int64_t rows, const uint16_t* X, int64_t ldx, int64_t T,
                       int64_t K, float* Y, int64_t ldy) {
   // Few inputs (decode): each weight row is used by one tile only, so the rows stream from memory in order,
-  // whole, with the next tile's rows prefetched. Many (prefill): K slices and blocks of inputs keep the tiles'
-  // operands in cache.
+  // whole, with the next tile's rows prefetched. Many (prefill): blocks of inputs keep the tiles' operands in
+  // cache. Both sum K in the same slices (a tile's chain per slice, the slices' sums added in order), so every
+  // (row, input) value is the same whatever T is: a sequence decodes to the same numbers alone as in a batch
+  // of any size, at any width.
   // (A row-by-row kernel for T = 1 with four chains along K streams ~6 % faster, but its sums differ from the
   // tiles': a sequence would decode to other numbers alone than in a batch. docs/benchmarks.md, "decode kernel".)
-  const bool stream = T <= kC;
-  const int64_t kc = stream ? K : kKC;
+  const int64_t kc = k_slice();
+  if (T <= kC) {
+    for (int64_t r = 0; r < rows; r += kR) {
+      const int rn = int(min64(kR, rows - r));
+      // (past the last tile these are the caller's next rows, or nothing: a prefetch never faults)
+      const uint16_t* next = W + (r + kR) * ldw;
+      for (int64_t k0 = 0; k0 < K; k0 += kc)
+        tile_for(rn, int(T))(W + r * ldw + k0, ldw, X + k0, ldx, min64(kc, K - k0), Y + r, ldy, k0 > 0, next + k0);
+    }
+    return;
+  }
   for (int64_t k0 = 0; k0 < K; k0 += kc) {
     const int64_t kn = min64(kc, K - k0);
     for (int64_t t0 = 0; t0 < T; t0 += kTB) {
       const int64_t t1 = min64(t0 + kTB, T);
-      if (!stream) {
-        // Prefill: a tile's inputs (kC rows of the K slice, 12 KiB) stay in L1 while every weight tile of the
-        // panel passes through; each weight tile comes from L2 (8 KiB for 4 x 6 x 1024 multiply-adds).
-        for (int64_t t = t0; t < t1; t += kC) {
-          const int cn = int(min64(kC, t1 - t));
-          for (int64_t r = 0; r < rows; r += kR)
-            tile_for(int(min64(kR, rows - r)), cn)(W + r * ldw + k0, ldw, X + t * ldx + k0, ldx, kn, Y + t * ldy + r,
-                                                   ldy, k0 > 0, nullptr);
-        }
-        continue;
-      }
-      for (int64_t r = 0; r < rows; r += kR) {
-        const int rn = int(min64(kR, rows - r));
-        // (past the last tile these are the caller's next rows, or nothing: a prefetch never faults)
-        const uint16_t* next = W + (r + kR) * ldw + k0;
-        for (int64_t t = t0; t < t1; t += kC) {
-          const int cn = int(min64(kC, t1 - t));
-          tile_for(rn, cn)(W + r * ldw + k0, ldw, X + t * ldx + k0, ldx, kn, Y + t * ldy + r, ldy, k0 > 0, next);
-        }
+      // A tile's inputs (kC rows of the K slice, 12 or 24 KiB) stay in L1 while every weight tile of the panel
+      // passes through; each weight tile comes from L2.
+      for (int64_t t = t0; t < t1; t += kC) {
+        const int cn = int(min64(kC, t1 - t));
+        for (int64_t r = 0; r < rows; r += kR)
+          tile_for(int(min64(kR, rows - r)), cn)(W + r * ldw + k0, ldw, X + t * ldx + k0, ldx, kn, Y + t * ldy + r,
+                                                 ldy, k0 > 0, nullptr);
       }
     }
   }
