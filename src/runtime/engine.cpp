@@ -180,6 +180,9 @@ void Engine::loop() {
         admitted.push_back(queue_.front());
         queue_.pop_front();
       }
+      // A request leaving the queue counts as active at once: /metrics must never see it in neither place
+      // (a client waiting for "nothing queued, nothing active" would read the figures too early).
+      stats_.active = int64_t(active_.size() + admitted.size());
     }
     for (const auto& next : admitted) {
       if (next->cancelled) {
