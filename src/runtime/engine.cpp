@@ -42,7 +42,7 @@ std::shared_ptr<Engine::Job> Engine::submit(EngineRequest r) {
   {
     std::lock_guard<std::mutex> l(mu_);
     // Requests that will get a free slot at the next step do not count against the waiting room.
-    const int64_t free_slots = std::max<int64_t>(0, opt_.max_parallel - int64_t(active_.size()));
+    const int64_t free_slots = std::max<int64_t>(0, opt_.max_parallel - int64_t(active_.size()) - admitting_);
     if (stopping_ || int64_t(queue_.size()) - free_slots >= opt_.queue_max) {
       ++stats_.rejected;
       return nullptr;
@@ -180,25 +180,29 @@ void Engine::loop() {
         admitted.push_back(queue_.front());
         queue_.pop_front();
       }
-      // A request leaving the queue counts as active at once: /metrics must never see it in neither place
-      // (a client waiting for "nothing queued, nothing active" would read the figures too early).
-      stats_.active = int64_t(active_.size() + admitted.size());
+      // A request leaving the queue holds its slot and counts as active at once: /metrics must never see it in
+      // neither place (a client waiting for "nothing queued, nothing active" would read the figures too early).
+      admitting_ = int64_t(admitted.size());
+      stats_.active = int64_t(active_.size()) + admitting_;
     }
     for (const auto& next : admitted) {
+      std::unique_ptr<Active> a;
       if (next->cancelled) {
         if (next->req.on_done) next->req.on_done("cancelled", 0, "");
-        continue;
-      }
-      auto a = std::make_unique<Active>();
-      a->job = next;
-      try {
-        if (admit(a.get())) {
-          std::lock_guard<std::mutex> l(mu_);
-          active_.push_back(std::move(a));
+      } else {
+        a = std::make_unique<Active>();
+        a->job = next;
+        try {
+          if (!admit(a.get())) a.reset();
+        } catch (const std::exception& e) {
+          finish(*a, "error", e.what());
+          a.reset();
         }
-      } catch (const std::exception& e) {
-        finish(*a, "error", e.what());
       }
+      std::lock_guard<std::mutex> l(mu_);
+      --admitting_;
+      if (a) active_.push_back(std::move(a));
+      stats_.active = int64_t(active_.size()) + admitting_;
     }
     // Prompt chunks, oldest sequence first, up to prefill_chunk tokens in all (at least one chunk), so running
     // sequences keep streaming while new ones join the batch within a step or two. A sequence's chunks are

@@ -85,6 +85,7 @@ class Engine {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;
+  int64_t admitting_ = 0;  // requests taken from queue_ and not yet in active_ (guarded by mu_): they hold slots
   std::vector<std::unique_ptr<Active>> active_;
   bool stopping_ = false, drain_ = true;
   EngineStats stats_;
