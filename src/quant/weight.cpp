@@ -248,15 +248,10 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
       return;
     }
     if (w.dtype == DType::Q4 && cpu::avx512_vnni_enabled()) {  // the AVX-512 kernel reads each field as one array
-      const int64_t nd = cpu::q4x_floats(nb);
-      std::vector<int8_t> q(static_cast<size_t>(T * nb * 32));
-      std::vector<int32_t> neg8(static_cast<size_t>(T * nb * 8));
-      std::vector<float> d(static_cast<size_t>(T * nd));
-      std::vector<cpu::Q4X> xs(static_cast<size_t>(T));
-      for (int64_t t = 0; t < T; ++t) {
-        cpu::pack_q4x(&xq[size_t(t * nb)], nb, &q[size_t(t * nb * 32)], &neg8[size_t(t * nb * 8)], &d[size_t(t * nd)]);
-        xs[size_t(t)] = {&q[size_t(t * nb * 32)], &neg8[size_t(t * nb * 8)], &d[size_t(t * nd)]};
-      }
+      std::vector<const BlockQ8X*> rows(static_cast<size_t>(T));
+      for (int64_t t = 0; t < T; ++t) rows[size_t(t)] = &xq[size_t(t * nb)];
+      const cpu::Q4XPacked packed(rows.data(), T, nb);
+      const std::vector<cpu::Q4X>& xs = packed.views;
       constexpr int64_t kRowBlock = 16;  // rows per call, and per scheduling unit of the threads
       const int64_t blocks = (n + kRowBlock - 1) / kRowBlock;
 #pragma omp parallel for schedule(static) if (par)

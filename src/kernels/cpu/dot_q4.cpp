@@ -103,17 +103,23 @@ void pack_q4x(const BlockQ8X* x, int64_t nb, int8_t* q, int32_t* neg8, float* d)
   for (int64_t b = nb; b < q4x_floats(nb); ++b) d[b] = 0.0f;
 }
 
+Q4XPacked::Q4XPacked(const BlockQ8X* const* x, int64_t n, int64_t nb)
+    : q(static_cast<size_t>(n * nb * 32)), neg8(static_cast<size_t>(n * nb * 8)),
+      d(static_cast<size_t>(n * q4x_floats(nb))), views(static_cast<size_t>(n)) {
+  const int64_t nd = q4x_floats(nb);
+  for (int64_t k = 0; k < n; ++k) {
+    int8_t* qk = &q[size_t(k * nb * 32)];
+    int32_t* nk = &neg8[size_t(k * nb * 8)];
+    float* dk = &d[size_t(k * nd)];
+    pack_q4x(x[k], nb, qk, nk, dk);
+    views[size_t(k)] = {qk, nk, dk};
+  }
+}
+
 void dot4_q4(const uint8_t* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out) {
-  if (avx512_vnni_enabled()) {  // (linear() packs its inputs once per call and calls dot4_q4_avx512 itself)
-    std::vector<int8_t> q(static_cast<size_t>(nx * nb * 32));
-    std::vector<int32_t> neg8(static_cast<size_t>(nx * nb * 8));
-    std::vector<float> d(static_cast<size_t>(nx * q4x_floats(nb)));
-    Q4X xs[4];
-    for (int k = 0; k < nx; ++k) {
-      pack_q4x(x[k], nb, &q[size_t(k * nb * 32)], &neg8[size_t(k * nb * 8)], &d[size_t(k * q4x_floats(nb))]);
-      xs[k] = {&q[size_t(k * nb * 32)], &neg8[size_t(k * nb * 8)], &d[size_t(k * q4x_floats(nb))]};
-    }
-    return dot4_q4_avx512(w, xs, nx, nb, out);
+  if (avx512_vnni_enabled()) {  // (linear() packs its inputs once per call and calls the AVX-512 kernel itself)
+    const Q4XPacked xs(x, nx, nb);
+    return dot4_q4_avx512(w, xs.views.data(), nx, nb, out);
   }
   dot4_q4_dispatch<R1_HAVE_VNNI != 0>(w, x, nx, nb, out);
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/qblocks.h"
 
@@ -43,6 +44,14 @@ struct Q4X {
 };
 inline int64_t q4x_floats(int64_t nb) { return (nb + kQ4Group - 1) / kQ4Group * kQ4Group; }
 void pack_q4x(const BlockQ8X* x, int64_t nb, int8_t* q, int32_t* neg8, float* d);
+// n inputs (nb blocks each) packed by pack_q4x into arrays this object owns; views[k] is input k.
+struct Q4XPacked {
+  Q4XPacked(const BlockQ8X* const* x, int64_t n, int64_t nb);
+  std::vector<int8_t> q;
+  std::vector<int32_t> neg8;
+  std::vector<float> d;
+  std::vector<Q4X> views;
+};
 // The AVX-512 q4 kernel (only where avx512_vnni_enabled()): each input's sum the same for any nx <= 4.
 void dot4_q4_avx512(const uint8_t* w, const Q4X* x, int nx, int64_t nb, float* out);
 // nrows consecutive rows (row_bytes apart) against the same nx <= 4 inputs: y[k * ldy + r] = row r . x[k], the
