@@ -1,0 +1,98 @@
+// BF16 weight rows against several f32 inputs with AVX2 + FMA, in register tiles (rows_bf16 in dot.h).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/dtype.h"
+#include "kernels/cpu/dot.h"
+#include "kernels/cpu/quant_simd.h"
+
+namespace r1::cpu {
+
+void pack_bf16_inputs(const float* X, int64_t ldx, int64_t T, int64_t K, float* XP) {
+  for (int64_t t = 0; t < T; ++t) {
+    const float* x = X + t * ldx;
+    float* p = XP + t * K;
+    int64_t i = 0;
+    for (; i + 16 <= K; i += 16) {
+      const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+      // in-lane: [a0 a2 b0 b2 | a4 a6 b4 b6] and [a1 a3 b1 b3 | a5 a7 b5 b7]; the 64-bit pairs reordered 0 2 1 3
+      const __m256 ev = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+      const __m256 od = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+      _mm256_storeu_ps(p + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0))));
+      _mm256_storeu_ps(p + i + 8, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+    for (; i < K; ++i) p[i] = x[i];
+  }
+}
+
+namespace {
+
+// Keeps a loaded vector in a register: GCC otherwise folds each use's load into its FMA, and on CPUs that split
+// 256-bit loads (AMD Zen 1) the loads, not the FMAs, then bound the tile.
+template <typename V>
+inline void in_register(V& v) { __asm__("" : "+x"(v)); }
+
+// R rows x NX packed inputs. The pair (row, input) sums in one fixed order whatever the tile: 16 weights are
+// loaded as 8 32-bit words, whose low halves (even columns, shifted up) are bf16 -> f32 exactly and whose
+// high halves (odd columns, masked) are too; acc0 gathers the even columns, acc1 the odd ones. A last group of
+// 8 columns goes to acc0 in order (widened), then hsum(acc0 + acc1) and the last K % 8 columns by fma.
+template <int R, int NX>
+void tile(const uint16_t* w, int64_t ldw, const float* xp, int64_t K, float* y, int64_t ldy) {
+  const __m256i high = _mm256_set1_epi32(int32_t(0xffff0000u));
+  __m256 acc0[R][NX], acc1[R][NX];
+  for (int r = 0; r < R; ++r)
+    for (int k = 0; k < NX; ++k) acc0[r][k] = acc1[r][k] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= K; i += 16) {
+    __m256i wr[R];
+    for (int r = 0; r < R; ++r) {
+      wr[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * ldw + i));
+      in_register(wr[r]);
+    }
+    __m256 xv[NX];
+    for (int k = 0; k < NX; ++k) in_register(xv[k] = _mm256_loadu_ps(xp + k * K + i));
+    for (int r = 0; r < R; ++r) {
+      const __m256 we = _mm256_castsi256_ps(_mm256_slli_epi32(wr[r], 16));
+      for (int k = 0; k < NX; ++k) acc0[r][k] = _mm256_fmadd_ps(we, xv[k], acc0[r][k]);
+    }
+    for (int k = 0; k < NX; ++k) in_register(xv[k] = _mm256_loadu_ps(xp + k * K + i + 8));
+    for (int r = 0; r < R; ++r) {
+      const __m256 wo = _mm256_castsi256_ps(_mm256_and_si256(wr[r], high));
+      for (int k = 0; k < NX; ++k) acc1[r][k] = _mm256_fmadd_ps(wo, xv[k], acc1[r][k]);
+    }
+  }
+  if (i + 8 <= K) {
+    for (int r = 0; r < R; ++r) {
+      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * ldw + i));
+      const __m256 wv = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+      for (int k = 0; k < NX; ++k) acc0[r][k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xp + k * K + i), acc0[r][k]);
+    }
+    i += 8;
+  }
+  for (int r = 0; r < R; ++r)
+    for (int k = 0; k < NX; ++k) {
+      float s = detail::hsum(_mm256_add_ps(acc0[r][k], acc1[r][k]));
+      for (int64_t j = i; j < K; ++j) s = std::fma(bf16_to_f32(w[r * ldw + j]), xp[k * K + j], s);
+      y[k * ldy + r] = s;
+    }
+}
+
+template <int R>
+void tiles_for_rows(const uint16_t* w, int64_t ldw, const float* XP, int64_t T, int64_t K, float* Y, int64_t ldy) {
+  int64_t t = 0;
+  for (; t + 2 <= T; t += 2) tile<R, 2>(w, ldw, XP + t * K, K, Y + t * ldy, ldy);
+  if (t < T) tile<R, 1>(w, ldw, XP + t * K, K, Y + t * ldy, ldy);
+}
+
+}  // namespace
+
+void rows_bf16(const uint16_t* W, int64_t ldw, int64_t rows, const float* XP, int64_t T, int64_t K, float* Y,
+               int64_t ldy) {
+  int64_t r = 0;
+  for (; r + 2 <= rows; r += 2) tiles_for_rows<2>(W + r * ldw, ldw, XP, T, K, Y + r, ldy);
+  if (r < rows) tiles_for_rows<1>(W + r * ldw, ldw, XP, T, K, Y + r, ldy);
+}
+
+}  // namespace r1::cpu
