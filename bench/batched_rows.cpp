@@ -2,7 +2,9 @@
 // context each decode one token together (Model::forward_rows). Prints microseconds per step and per row.
 // Build (after the library): g++ -O2 -march=native -std=c++20 -fopenmp -Isrc bench/batched_rows.cpp
 //   build/src/libr1.a -lopenblas -o build/batched_rows
-// Run: OMP_NUM_THREADS=1 build/batched_rows MODEL_DIR B   (e.g. B = 1 and 16; perf record it for the split)
+// Run: OMP_NUM_THREADS=1 build/batched_rows MODEL_DIR B [STEPS]   (e.g. B = 1 and 16; STEPS timed steps, default
+//   2000, fewer for large models; perf record it for the split)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +16,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: batched_rows MODEL_DIR B\n");
+    std::fprintf(stderr, "usage: batched_rows MODEL_DIR B [STEPS]\n");
     return 2;
   }
   const r1::Model m(argv[1]);
@@ -30,8 +32,8 @@ int main(int argc, char** argv) {
     m.forward(prompt.data(), 100, 0, *caches.back(), logits.data());
     rows.push_back({7, 100, caches.back().get(), true});
   }
-  for (int w = 0; w < 50; ++w) m.forward_rows(rows, logits.data(), hidden.data());
-  const int reps = 2000;
+  const int reps = argc > 3 ? std::atoi(argv[3]) : 2000;
+  for (int w = 0; w < std::min(50, reps); ++w) m.forward_rows(rows, logits.data(), hidden.data());
   const auto t0 = std::chrono::steady_clock::now();
   for (int r = 0; r < reps; ++r) m.forward_rows(rows, logits.data(), hidden.data());
   const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;

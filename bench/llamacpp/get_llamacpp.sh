@@ -14,7 +14,8 @@ set -euo pipefail
 git_dir="${1:?usage: get_llamacpp.sh GIT_DIR [COMMIT] [DEST]}"
 commit="${2:-34af94cd9ab277632e27caeec2d41de2fd091b31}"
 dest="${3:-${LLAMACPP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)/../llamacpp-src}}"
-case "$dest" in "$(cd "$(dirname "$0")/../.." && pwd)"*) echo "refusing to export into this repository" >&2; exit 1 ;; esac
+dest="$(realpath -m "$dest")"  # "REPO/../x" is beside the repository, not in it
+case "$dest/" in "$(cd "$(dirname "$0")/../.." && pwd)/"*) echo "refusing to export into this repository" >&2; exit 1 ;; esac
 if [[ -d "$git_dir/.git" ]]; then git_dir="$git_dir/.git"; fi
 full="$(git --git-dir="$git_dir" rev-parse --verify "$commit^{commit}")"
 mkdir -p "$dest"

@@ -38,7 +38,11 @@ inline void in_register(V& v) { __asm__("" : "+x"(v)); }
 // loaded as 8 32-bit words, whose low halves (even columns, shifted up) are bf16 -> f32 exactly and whose
 // high halves (odd columns, masked) are too; acc0 gathers the even columns, acc1 the odd ones. A last group of
 // 8 columns goes to acc0 in order (widened), then hsum(acc0 + acc1) and the last K % 8 columns by fma.
-template <int R, int NX>
+// PF: the first tile over these rows, which streams them from memory: prefetch kAhead values (16 KiB) ahead (into the
+// panel's next rows, which are adjacent); later tiles find the rows in L1.
+constexpr int64_t kAhead = 8192;
+
+template <int R, int NX, bool PF>
 void tile(const uint16_t* w, int64_t ldw, const float* xp, int64_t K, float* y, int64_t ldy) {
   const __m256i high = _mm256_set1_epi32(int32_t(0xffff0000u));
   __m256 acc0[R][NX], acc1[R][NX];
@@ -47,6 +51,8 @@ void tile(const uint16_t* w, int64_t ldw, const float* xp, int64_t K, float* y, 
   int64_t i = 0;
   for (; i + 16 <= K; i += 16) {
     __m256i wr[R];
+    if (PF && (i & 31) == 0)
+      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + r * ldw + i + kAhead), _MM_HINT_T0);
     for (int r = 0; r < R; ++r) {
       wr[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * ldw + i));
       in_register(wr[r]);
@@ -82,8 +88,12 @@ void tile(const uint16_t* w, int64_t ldw, const float* xp, int64_t K, float* y, 
 template <int R>
 void tiles_for_rows(const uint16_t* w, int64_t ldw, const float* XP, int64_t T, int64_t K, float* Y, int64_t ldy) {
   int64_t t = 0;
-  for (; t + 2 <= T; t += 2) tile<R, 2>(w, ldw, XP + t * K, K, Y + t * ldy, ldy);
-  if (t < T) tile<R, 1>(w, ldw, XP + t * K, K, Y + t * ldy, ldy);
+  if (T >= 2) tile<R, 2, true>(w, ldw, XP, K, Y, ldy), t = 2;
+  for (; t + 2 <= T; t += 2) tile<R, 2, false>(w, ldw, XP + t * K, K, Y + t * ldy, ldy);
+  if (t < T) {
+    if (t == 0) tile<R, 1, true>(w, ldw, XP, K, Y, ldy);
+    else tile<R, 1, false>(w, ldw, XP + t * K, K, Y + t * ldy, ldy);
+  }
 }
 
 }  // namespace
