@@ -207,10 +207,11 @@ namespace {
 constexpr int64_t kGemmMinRows = 16;  // inputs from which dequantize + sgemm beats the 4-wide dot kernels
 constexpr int64_t kGemmBlock = 64;    // weight rows dequantized per sgemm call
 // BF16 weights without AVX512-BF16: cpu::rows_bf16 (no dequantized copy; batch invariant) for decode batches and
-// short prompts, and for any prompt when rows are long (2x dequantize + OpenBLAS sgemm at K = 2048 on Zen 1:
-// 26-30 against 13-14 GFLOP/s, because sgemm repacks the inputs for each panel); sgemm for long prompts over
-// short rows (K = 200: 30 against 19 GFLOP/s). Inputs are taken in blocks that stay in L2.
-constexpr int64_t kBf16TileMaxRows = 64, kBf16TileMinCols = 512, kBf16InputBlock = 32;
+// prompts up to kBf16TileMaxRows tokens; longer prompts, dequantize + OpenBLAS sgemm. (One linear() call over
+// 2048 x 2048 at T = 512 runs the tiles at 31 GFLOP/s against 16 for sgemm on Zen 1, yet a whole V2-Lite-shape
+// pp512 ran 18.3-18.7 tok/s with the tiles for every prompt over K >= 512 against 22.7-25.8 with sgemm there:
+// not understood yet, so the measured whole-model figure decides.) Inputs are taken in blocks that stay in L2.
+constexpr int64_t kBf16TileMaxRows = 64, kBf16InputBlock = 32;
 
 
 
@@ -281,7 +282,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  if (w.dtype == DType::BF16 && (T <= kBf16TileMaxRows || w.cols >= kBf16TileMinCols)) {  // each input as alone
+  if (w.dtype == DType::BF16 && T <= kBf16TileMaxRows) {  // register tiles, each input summed as alone
     thread_local std::vector<float> xpb;  // the calling thread's; the region's threads read it through xp
     if (xpb.size() < size_t(T * w.cols)) xpb.resize(size_t(T * w.cols));
     cpu::pack_bf16_inputs(x, w.cols, T, w.cols, xpb.data());
