@@ -16,10 +16,7 @@ namespace {
 
 using detail::hsum;  // kernels/cpu/quant_simd.h
 
-inline __m256 load_bf16(const uint16_t* p) {  // 8 bf16 -> 8 f32: widen and shift into the high half
-  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-}
+using detail::load_bf16;  // kernels/cpu/quant_simd.h
 
 // 8 e4m3 bytes -> 8 f32. Placing the 7 magnitude bits at f32 bits 20..26 gives a float whose value is the
 // e4m3 value times 2^-120 (subnormals included: they land on f32 subnormals); one multiply rebiases.

@@ -1,4 +1,5 @@
-// Private SIMD helpers of the cpu kernels (dot_avx2.cpp, dot_q8.cpp, dot_q4.cpp): horizontal sums and the u8 x s8 -> i32 multiply-add in its two
+// Private SIMD helpers of the cpu kernels (dot_avx2.cpp, rows_bf16_avx2.cpp, dot_q8.cpp, dot_q4.cpp): horizontal sums,
+// bf16 widening and the u8 x s8 -> i32 multiply-add in its two
 // builds (AVX2 maddubs + madd, or one VNNI vpdpbusd). Not part of the kernel interface.
 #pragma once
 
@@ -13,6 +14,11 @@
 #endif
 
 namespace r1::cpu::detail {
+
+inline __m256 load_bf16(const uint16_t* p) {  // 8 bf16 -> 8 f32: widen and shift into the high half
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
 
 inline float hsum(__m256 v) {
   const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);

@@ -1,7 +1,6 @@
 // BF16 weight rows against several f32 inputs with AVX2 + FMA, in register tiles (rows_bf16 in dot.h).
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "core/dtype.h"
@@ -34,14 +33,14 @@ namespace {
 template <typename V>
 inline void in_register(V& v) { __asm__("" : "+x"(v)); }
 
-// R rows x NX packed inputs. The pair (row, input) sums in one fixed order whatever the tile: 16 weights are
-// loaded as 8 32-bit words, whose low halves (even columns, shifted up) are bf16 -> f32 exactly and whose
-// high halves (odd columns, masked) are too; acc0 gathers the even columns, acc1 the odd ones. A last group of
-// 8 columns goes to acc0 in order (widened), then hsum(acc0 + acc1) and the last K % 8 columns by fma.
 // PF: the first tile over these rows, which streams them from memory: prefetch kAhead values (16 KiB) ahead (into the
 // panel's next rows, which are adjacent); later tiles find the rows in L1.
 constexpr int64_t kAhead = 8192;
 
+// R rows x NX packed inputs. The pair (row, input) sums in one fixed order whatever the tile: 16 weights are
+// loaded as 8 32-bit words, whose low halves (even columns, shifted up) are bf16 -> f32 exactly and whose
+// high halves (odd columns, masked) are too; acc0 gathers the even columns, acc1 the odd ones. A last group of
+// 8 columns goes to acc0 in order (widened), then hsum(acc0 + acc1) and the last K % 8 columns by fma.
 template <int R, int NX, bool PF>
 void tile(const uint16_t* w, int64_t ldw, const float* xp, int64_t K, float* y, int64_t ldy) {
   const __m256i high = _mm256_set1_epi32(int32_t(0xffff0000u));
@@ -71,8 +70,7 @@ void tile(const uint16_t* w, int64_t ldw, const float* xp, int64_t K, float* y, 
   }
   if (i + 8 <= K) {
     for (int r = 0; r < R; ++r) {
-      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * ldw + i));
-      const __m256 wv = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+      const __m256 wv = detail::load_bf16(w + r * ldw + i);
       for (int k = 0; k < NX; ++k) acc0[r][k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xp + k * K + i), acc0[r][k]);
     }
     i += 8;
