@@ -24,9 +24,24 @@ const BlockQ8* q8_row(const Weight& w, int64_t r) {
 }
 const uint8_t* q4_row(const Weight& w, int64_t r) { return w.data + r * quant_row_bytes(DType::Q4, w.cols); }
 
-// Row r of a Q8/Q4 weight against nx pre-quantized activation rows.
+using QuantRowsKernel = void (*)(const uint8_t*, int64_t, int64_t, const cpu::QX*, int, int64_t, float*, int64_t);
+
+// The row kernel for a Q8/Q4 weight on this CPU (dot_quant.h): the AVX-512 q4 kernel where it runs, else the
+// AVX2 q8 / q4 ones unless the compiler gave the block kernels VNNI (those are then the faster choice: nullptr).
+QuantRowsKernel quant_rows_kernel(DType type) {
+  if (type == DType::Q4 && cpu::avx512_vnni_enabled()) return cpu::rows_q4_avx512;
+  if (cpu::has_vnni()) return nullptr;
+  return type == DType::Q4 ? cpu::rows_q4_avx2 : cpu::rows_q8_avx2;
+}
+
+// Row r of a Q8/Q4 weight against nx <= 4 pre-quantized activation rows, with the kernel linear() uses.
 void dot_quant(const Weight& w, int64_t r, const BlockQ8X* const* xq, int nx, float* out) {
   const int64_t nb = qblocks_per_row(w.cols);
+  if (const QuantRowsKernel kernel = quant_rows_kernel(w.dtype)) {
+    const cpu::QXPacked packed(xq, nx, nb);
+    const int64_t rb = quant_row_bytes(w.dtype, w.cols);
+    return kernel(w.data + r * rb, rb, 1, packed.views.data(), nx, nb, out, 1);
+  }
   if (w.dtype == DType::Q8) {
     if (nx == 1) out[0] = cpu::dot_q8(q8_row(w, r), xq[0], nb);
     else cpu::dot4_q8(q8_row(w, r), xq, nx, nb, out);
@@ -246,26 +261,18 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     std::vector<BlockQ8X> xq(static_cast<size_t>(T * nb));  // (T, blocks)
     for (int64_t t = 0; t < T; ++t) cpu::quantize_x(x + t * w.cols, w.cols, &xq[size_t(t * nb)]);
     const int64_t rb = quant_row_bytes(w.dtype, w.cols);
-    if (w.dtype == DType::Q8 && T == 1) {  // decode of one sequence: the per-row call as lean as it gets
-      const BlockQ8* W = reinterpret_cast<const BlockQ8*>(w.data);
-      const int64_t stride = rb / int64_t(sizeof(BlockQ8));
-#pragma omp parallel for schedule(static) if (par)
-      for (int64_t r = r0; r < r1; ++r) y[r - r0] = cpu::dot_q8(W + r * stride, xq.data(), nb);
-      return;
-    }
-    if (w.dtype == DType::Q4 && cpu::avx512_vnni_enabled()) {  // the AVX-512 kernel reads each field as one array
+    if (const QuantRowsKernel kernel = quant_rows_kernel(w.dtype)) {  // the inputs packed once per call
       std::vector<const BlockQ8X*> rows(static_cast<size_t>(T));
       for (int64_t t = 0; t < T; ++t) rows[size_t(t)] = &xq[size_t(t * nb)];
-      const cpu::Q4XPacked packed(rows.data(), T, nb);
-      const std::vector<cpu::Q4X>& xs = packed.views;
+      const cpu::QXPacked packed(rows.data(), T, nb);
+      const std::vector<cpu::QX>& xs = packed.views;
       constexpr int64_t kRowBlock = 16;  // rows per call, and per scheduling unit of the threads
       const int64_t blocks = (n + kRowBlock - 1) / kRowBlock;
 #pragma omp parallel for schedule(static) if (par)
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t rb0 = r0 + b * kRowBlock, m = std::min(kRowBlock, r1 - rb0);
         for (int64_t t0 = 0; t0 < T; t0 += 4)
-          cpu::rows_q4_avx512(w.data + rb0 * rb, rb, m, &xs[size_t(t0)], int(std::min<int64_t>(4, T - t0)), nb,
-                              y + t0 * n + (rb0 - r0), n);
+          kernel(w.data + rb0 * rb, rb, m, &xs[size_t(t0)], int(std::min<int64_t>(4, T - t0)), nb, y + t0 * n + (rb0 - r0), n);
       }
       return;
     }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/dtype.h"
@@ -174,6 +175,47 @@ TEST(QuantDot, FourVectorKernelsMatchReference) {
         EXPECT_NEAR(a8[k], ref::dot_q8(w.q8.data(), xs[k], nb), b8) << n << " nx " << nx;
         EXPECT_NEAR(o4[k], ref::dot_q4(w.q4.data(), xs[k], nb), b4) << n << " nx " << nx;
         EXPECT_NEAR(a4[k], ref::dot_q4(w.q4.data(), xs[k], nb), b4) << n << " nx " << nx;
+      }
+    }
+  }
+}
+
+TEST(QuantRows, Avx2RowKernelsMatchReferenceAndGiveEachPairItsOneAtATimeNumbers) {
+  // rows_q8_avx2 / rows_q4_avx2 sum 8 blocks in integers before scaling (rows_quant_avx2.cpp): every row and
+  // input within the rounding bound of the twin, and each (row, input) sum bit for bit the same whether the
+  // call has 1-4 inputs and one or several rows. The widths end in every kind of short group.
+  Rng rng(41);
+  const int64_t rows = 5;
+  for (int64_t n : kWidths) {
+    const int64_t nb = qblocks_per_row(n);
+    std::vector<QRow> w;
+    for (int64_t r = 0; r < rows; ++r) w.emplace_back(random_vec(rng, n, 0.1f));
+    std::vector<std::vector<BlockQ8X>> xq;
+    for (int k = 0; k < 4; ++k) xq.push_back(quant_x(random_vec(rng, n, 1.0f)));
+    const BlockQ8X* xs[4] = {xq[0].data(), xq[1].data(), xq[2].data(), xq[3].data()};
+    const cpu::QXPacked packed(xs, 4, nb);
+    for (DType type : {DType::Q8, DType::Q4}) {
+      const int64_t rb = quant_row_bytes(type, n);
+      std::vector<uint8_t> mat(size_t(rows * rb));
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(&mat[size_t(r * rb)], type == DType::Q8 ? static_cast<const void*>(w[size_t(r)].q8.data()) : w[size_t(r)].q4.data(), size_t(rb));
+      const auto kernel = type == DType::Q8 ? cpu::rows_q8_avx2 : cpu::rows_q4_avx2;
+      std::vector<float> alone(size_t(4 * rows));  // one row and one input per call
+      for (int64_t r = 0; r < rows; ++r)
+        for (int k = 0; k < 4; ++k) kernel(&mat[size_t(r * rb)], rb, 1, &packed.views[size_t(k)], 1, nb, &alone[size_t(k * rows + r)], 1);
+      for (int k = 0; k < 4; ++k)
+        for (int64_t r = 0; r < rows; ++r) {
+          const uint8_t* wr = &mat[size_t(r * rb)];
+          const double ref = type == DType::Q8 ? ref::dot_q8(reinterpret_cast<const BlockQ8*>(wr), xs[k], nb) : ref::dot_q4(wr, xs[k], nb);
+          const double mag = type == DType::Q8 ? mag_q8(reinterpret_cast<const BlockQ8*>(wr), xs[k], nb) : mag_q4(wr, xs[k], nb);
+          EXPECT_NEAR(alone[size_t(k * rows + r)], ref, 2.0 * double(nb + 4) * kU * mag) << dtype_tag(type) << " " << n;
+        }
+      for (int nx = 1; nx <= 4; ++nx) {
+        std::vector<float> y(size_t(nx * rows), -1.0f);
+        kernel(mat.data(), rb, rows, packed.views.data(), nx, nb, y.data(), rows);
+        for (int k = 0; k < nx; ++k)
+          for (int64_t r = 0; r < rows; ++r)
+            EXPECT_EQ(y[size_t(k * rows + r)], alone[size_t(k * rows + r)]) << dtype_tag(type) << " " << n << " nx " << nx;
       }
     }
   }

@@ -94,31 +94,40 @@ float dot_q4(const uint8_t* w, const BlockQ8X* x, int64_t nb) {
   dot4_q4(w, &x, 1, nb, &out);
   return out;
 }
-void pack_q4x(const BlockQ8X* x, int64_t nb, int8_t* q, int32_t* neg8, float* d) {
+void pack_qx(const BlockQ8X* x, int64_t nb, int8_t* q, int32_t* neg8, int32_t* nsum, float* d) {
   for (int64_t b = 0; b < nb; ++b) {
     std::memcpy(q + 32 * b, x[b].q, sizeof x[b].q);
     std::memcpy(neg8 + 8 * b, x[b].neg8sum, sizeof x[b].neg8sum);
+    int32_t s = 0;
+    for (int l = 0; l < 8; ++l) s += x[b].neg8sum[l];
+    nsum[b] = s;
     d[b] = x[b].d;
   }
-  for (int64_t b = nb; b < q4x_floats(nb); ++b) d[b] = 0.0f;
+  for (int64_t b = nb; b < qx_padded(nb); ++b) {
+    std::memset(q + 32 * b, 0, 32);
+    nsum[b] = 0;
+    d[b] = 0.0f;
+  }
 }
 
-Q4XPacked::Q4XPacked(const BlockQ8X* const* x, int64_t n, int64_t nb)
-    : q(static_cast<size_t>(n * nb * 32)), neg8(static_cast<size_t>(n * nb * 8)),
-      d(static_cast<size_t>(n * q4x_floats(nb))), views(static_cast<size_t>(n)) {
-  const int64_t nd = q4x_floats(nb);
+QXPacked::QXPacked(const BlockQ8X* const* x, int64_t n, int64_t nb)
+    : q(static_cast<size_t>(n * qx_padded(nb) * 32)), neg8(static_cast<size_t>(n * nb * 8)),
+      nsum(static_cast<size_t>(n * qx_padded(nb))), d(static_cast<size_t>(n * qx_padded(nb))),
+      views(static_cast<size_t>(n)) {
+  const int64_t np = qx_padded(nb);
   for (int64_t k = 0; k < n; ++k) {
-    int8_t* qk = &q[size_t(k * nb * 32)];
+    int8_t* qk = &q[size_t(k * np * 32)];
     int32_t* nk = &neg8[size_t(k * nb * 8)];
-    float* dk = &d[size_t(k * nd)];
-    pack_q4x(x[k], nb, qk, nk, dk);
-    views[size_t(k)] = {qk, nk, dk};
+    int32_t* sk = &nsum[size_t(k * np)];
+    float* dk = &d[size_t(k * np)];
+    pack_qx(x[k], nb, qk, nk, sk, dk);
+    views[size_t(k)] = {qk, nk, sk, dk};
   }
 }
 
 void dot4_q4(const uint8_t* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out) {
   if (avx512_vnni_enabled()) {  // (linear() packs its inputs once per call and calls the AVX-512 kernel itself)
-    const Q4XPacked xs(x, nx, nb);
+    const QXPacked xs(x, nx, nb);
     return dot4_q4_avx512(w, xs.views.data(), nx, nb, out);
   }
   dot4_q4_dispatch<R1_HAVE_VNNI != 0>(w, x, nx, nb, out);

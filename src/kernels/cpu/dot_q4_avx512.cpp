@@ -3,7 +3,7 @@
 // avx512_vnni_enabled(); like gemm_bf16_avx512.cpp it includes no header with inline functions that other
 // files also instantiate (only intrinsics, the layout constants and plain declarations).
 //
-// The activations come as Q4X (dot_quant.h): codes, lane offsets and scales each in one array, so a pair's
+// The activations come as QX (dot_quant.h): codes, lane offsets and scales each in one array, so a pair's
 // operands are single loads. Per group of eight blocks (kernels/qblocks.h): one load converts the eight f16
 // weight scales, and their products with the inputs' eight block scales are the group's scales. Per pair:
 // one broadcast load of the 32 code bytes, a shift of the upper half and a mask give both blocks' 64 codes;
@@ -27,7 +27,7 @@ constexpr int kPrefetchBytes = 8192;  // as the q8 kernel: far enough ahead to c
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 template <int NX>
-void dot_impl(const uint8_t* w, const Q4X* x, int64_t nb, float* out) {
+void dot_impl(const uint8_t* w, const QX* x, int64_t nb, float* out) {
   const __m512i shift = _mm512_setr_epi64(0, 0, 0, 0, 4, 4, 4, 4), low = _mm512_set1_epi8(0x0f);
   // Scale lanes for pair p: block 2p's eight lanes, then block 2p + 1's.
   const __m512i pair_idx[4] = {_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
@@ -95,7 +95,7 @@ void dot_impl(const uint8_t* w, const Q4X* x, int64_t nb, float* out) {
 }
 
 template <int NX>
-void rows_impl(const uint8_t* w, int64_t row_bytes, int64_t nrows, const Q4X* x, int64_t nb, float* y, int64_t ldy) {
+void rows_impl(const uint8_t* w, int64_t row_bytes, int64_t nrows, const QX* x, int64_t nb, float* y, int64_t ldy) {
   for (int64_t r = 0; r < nrows; ++r) {
     float out[NX];
     dot_impl<NX>(w + r * row_bytes, x, nb, out);
@@ -105,7 +105,7 @@ void rows_impl(const uint8_t* w, int64_t row_bytes, int64_t nrows, const Q4X* x,
 
 }  // namespace
 
-void dot4_q4_avx512(const uint8_t* w, const Q4X* x, int nx, int64_t nb, float* out) {
+void dot4_q4_avx512(const uint8_t* w, const QX* x, int nx, int64_t nb, float* out) {
   switch (nx) {
     case 1: return dot_impl<1>(w, x, nb, out);
     case 2: return dot_impl<2>(w, x, nb, out);
@@ -114,7 +114,7 @@ void dot4_q4_avx512(const uint8_t* w, const Q4X* x, int nx, int64_t nb, float* o
   }
 }
 
-void rows_q4_avx512(const uint8_t* w, int64_t row_bytes, int64_t nrows, const Q4X* x, int nx, int64_t nb, float* y,
+void rows_q4_avx512(const uint8_t* w, int64_t row_bytes, int64_t nrows, const QX* x, int nx, int64_t nb, float* y,
                     int64_t ldy) {
   switch (nx) {
     case 1: return rows_impl<1>(w, row_bytes, nrows, x, nb, y, ldy);

@@ -34,30 +34,40 @@ float dot_q8_avx2(const BlockQ8* w, const BlockQ8X* x, int64_t nb);
 float dot_q4_avx2(const uint8_t* w, const BlockQ8X* x, int64_t nb);
 void dot4_q8_avx2(const BlockQ8* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out);
 void dot4_q4_avx2(const uint8_t* w, const BlockQ8X* const* x, int nx, int64_t nb, float* out);
-// The activation blocks of one input as the AVX-512 q4 kernel reads them, each field in one array: q[32 b + i],
-// neg8[8 b + l], d[b] (block b; d padded with zeros to a multiple of 8 blocks). pack_q4x fills the arrays
-// (q4x_floats(nb) floats for d) from quantize_x's blocks.
-struct Q4X {
+// The activation blocks of one input as the row kernels (AVX-512 q4, AVX2 q8 / q4) read them, each field in one
+// array: q[32 b + i], neg8[8 b + l] (the lane terms of BlockQ8X), nsum[b] = -8 * sum_i q[32 b + i] (the whole
+// block's, for the AVX2 q4 kernel) and d[b], for block b. q, nsum and d are padded with zeros to a whole number
+// of groups of 8 blocks (qx_padded(nb) blocks), so that a group's loads stay inside. pack_qx fills the arrays
+// from quantize_x's blocks.
+struct QX {
   const int8_t* q;
   const int32_t* neg8;
+  const int32_t* nsum;
   const float* d;
 };
-inline int64_t q4x_floats(int64_t nb) { return (nb + kQ4Group - 1) / kQ4Group * kQ4Group; }
-void pack_q4x(const BlockQ8X* x, int64_t nb, int8_t* q, int32_t* neg8, float* d);
-// n inputs (nb blocks each) packed by pack_q4x into arrays this object owns; views[k] is input k.
-struct Q4XPacked {
-  Q4XPacked(const BlockQ8X* const* x, int64_t n, int64_t nb);
+inline int64_t qx_padded(int64_t nb) { return (nb + kQ4Group - 1) / kQ4Group * kQ4Group; }
+void pack_qx(const BlockQ8X* x, int64_t nb, int8_t* q, int32_t* neg8, int32_t* nsum, float* d);
+// n inputs (nb blocks each) packed by pack_qx into arrays this object owns; views[k] is input k.
+struct QXPacked {
+  QXPacked(const BlockQ8X* const* x, int64_t n, int64_t nb);
   std::vector<int8_t> q;
   std::vector<int32_t> neg8;
+  std::vector<int32_t> nsum;
   std::vector<float> d;
-  std::vector<Q4X> views;
+  std::vector<QX> views;
 };
 // The AVX-512 q4 kernel (only where avx512_vnni_enabled()): each input's sum the same for any nx <= 4.
-void dot4_q4_avx512(const uint8_t* w, const Q4X* x, int nx, int64_t nb, float* out);
+void dot4_q4_avx512(const uint8_t* w, const QX* x, int nx, int64_t nb, float* out);
 // nrows consecutive rows (row_bytes apart) against the same nx <= 4 inputs: y[k * ldy + r] = row r . x[k], the
 // same bits as dot4_q4_avx512 row by row (one call per block of rows: decode's per-row call overhead was ~5 %).
-void rows_q4_avx512(const uint8_t* w, int64_t row_bytes, int64_t nrows, const Q4X* x, int nx, int64_t nb, float* y,
+void rows_q4_avx512(const uint8_t* w, int64_t row_bytes, int64_t nrows, const QX* x, int nx, int64_t nb, float* y,
                     int64_t ldy);
+// The AVX2 row kernels (rows_quant_avx2.cpp), for CPUs without VNNI: nrows consecutive rows (row_bytes apart)
+// against nx <= 4 inputs, y[k * ldy + r] = row r . x[k]. Each (row, input) sum is the same for any nx and nrows.
+void rows_q8_avx2(const uint8_t* w, int64_t row_bytes, int64_t nrows, const QX* x, int nx, int64_t nb, float* y,
+                  int64_t ldy);
+void rows_q4_avx2(const uint8_t* w, int64_t row_bytes, int64_t nrows, const QX* x, int nx, int64_t nb, float* y,
+                  int64_t ldy);
 
 // Weight row to f32 (the prefill path dequantizes blocks of rows for sgemm): out[j], j < n (the row's width).
 void dequant_q8(const BlockQ8* w, int64_t n, float* out);
