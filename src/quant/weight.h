@@ -56,8 +56,12 @@ Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, 
 // once, then integer dot products). Many (prefill): blocks of rows are dequantized to f32 and multiplied with
 // OpenBLAS sgemm. BF16 weights on a CPU with AVX512-BF16 (cpu::avx512_bf16_enabled()): x is rounded to bf16
 // once and every T takes the bf16 GEMM kernels (vdpbf16ps, f32 accumulation), as llama.cpp does; on such a CPU
-// the Q8 / Q4 / FP8 prefill blocks are dequantized to bf16 for the same kernels.
+// the Q8 / Q4 / FP8 prefill blocks are dequantized to bf16 for the same kernels. Q4 on an AVX2 CPU without VNNI
+// keeps the integer row kernel for every T (faster there than dequantize + sgemm).
 void linear(const Weight& w, const float* x, int64_t T, float* y);
+
+// Whether linear() on w with T inputs quantizes them to int8 blocks (the Q8 / Q4 integer kernels) on this CPU.
+bool linear_quantizes_inputs(const Weight& w, int64_t T);
 
 // The same, computing only output rows [r0, r1) into y (T, r1 - r0).
 void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y);

@@ -257,8 +257,9 @@ TEST_P(QuantLinear, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
   test::expect_batch_invariant(w, rng, 1.5f, dtype_tag(GetParam()));
 }
 
-// linear() on a quantized weight: decode (T < 16, int8 activations) and prefill (dequantize + sgemm) against
-// the exact product of the dequantized weight with x.
+// linear() on a quantized weight: decode (T < 16, int8 activations) and prefill (dequantize + sgemm, or int8
+// activations for q4 on AVX2 without VNNI: linear_quantizes_inputs) against the exact product of the
+// dequantized weight with x.
 TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
   Rng rng(31);
   const int64_t rows = 70, cols = 200;
@@ -266,13 +267,15 @@ TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
   ASSERT_EQ(w.dtype, GetParam());
   ASSERT_EQ(w.nbytes(), rows * quant_row_bytes(GetParam(), cols));
   std::vector<float> row(static_cast<size_t>(cols));
-  // Prompts (T >= 16) on an AVX512-BF16 CPU multiply weight blocks dequantized and rounded to bf16 with
+  // Prompts off the int8 path on an AVX512-BF16 CPU multiply weight blocks dequantized and rounded to bf16 with
   // bf16-rounded inputs (quant/weight.h): the definition is then taken on those operands.
   const auto round_bf16 = [](std::vector<float>& v) {
     for (auto& e : v) e = bf16_to_f32(f32_to_bf16(e));
   };
   for (int64_t T : {1, 2, 4, 5, 9, 16, 20}) {
-    const bool bf16 = T >= 16 && cpu::avx512_bf16_enabled();
+    const bool int8 = linear_quantizes_inputs(w, T);
+    ASSERT_EQ(int8, T < 16 || (GetParam() == DType::Q4 && !cpu::has_vnni() && !cpu::avx512_vnni_enabled()));
+    const bool bf16 = !int8 && cpu::avx512_bf16_enabled();
     const std::vector<float> x = random_vec(rng, T * cols, 1.5f);
     std::vector<float> y(size_t(T * rows));
     linear(w, x.data(), T, y.data());
@@ -290,7 +293,7 @@ TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
           act += std::fabs(double(row[size_t(i)])) * xq[size_t(i / kQBlock)].d * (0.5 + 256 * kU);
         }
         // f32 rounding of the products and sums (as for f32 weights), plus the int8 activations on decode.
-        const double bound = 2.0 * double(cols + 1) * kU * mag * 1.01 + (T < 16 ? act * 1.01 : 0.0);
+        const double bound = 2.0 * double(cols + 1) * kU * mag * 1.01 + (int8 ? act * 1.01 : 0.0);
         EXPECT_NEAR(y[size_t(t * rows + r)], exact, bound) << dtype_tag(GetParam()) << " T " << T << " row " << r;
       }
     }
