@@ -15,6 +15,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/cpu/dot_quant.h"
 #include "kernels/cpu/quant_simd.h"
@@ -155,26 +156,27 @@ void rows_q8_impl(const uint8_t* w, int64_t row_bytes, int64_t nrows, const QX* 
   }
 }
 
+// f(std::integral_constant<int, nx>) for nx in 1..4 (callers pass at most 4 inputs).
+template <class F>
+void with_nx(int nx, F&& f) {
+  switch (nx) {
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    default: return f(std::integral_constant<int, 4>{});
+  }
+}
+
 }  // namespace
 
 void rows_q8_avx2(const uint8_t* w, int64_t row_bytes, int64_t nrows, const QX* x, int nx, int64_t nb, float* y,
                   int64_t ldy) {
-  switch (nx) {
-    case 1: return rows_q8_impl<1>(w, row_bytes, nrows, x, nb, y, ldy);
-    case 2: return rows_q8_impl<2>(w, row_bytes, nrows, x, nb, y, ldy);
-    case 3: return rows_q8_impl<3>(w, row_bytes, nrows, x, nb, y, ldy);
-    default: return rows_q8_impl<4>(w, row_bytes, nrows, x, nb, y, ldy);
-  }
+  with_nx(nx, [&](auto n) { rows_q8_impl<decltype(n)::value>(w, row_bytes, nrows, x, nb, y, ldy); });
 }
 
 void rows_q4_avx2(const uint8_t* w, int64_t row_bytes, int64_t nrows, const QX* x, int nx, int64_t nb, float* y,
                   int64_t ldy) {
-  switch (nx) {
-    case 1: return rows_q4_impl<1>(w, row_bytes, nrows, x, nb, y, ldy);
-    case 2: return rows_q4_impl<2>(w, row_bytes, nrows, x, nb, y, ldy);
-    case 3: return rows_q4_impl<3>(w, row_bytes, nrows, x, nb, y, ldy);
-    default: return rows_q4_impl<4>(w, row_bytes, nrows, x, nb, y, ldy);
-  }
+  with_nx(nx, [&](auto n) { rows_q4_impl<decltype(n)::value>(w, row_bytes, nrows, x, nb, y, ldy); });
 }
 
 }  // namespace r1::cpu
