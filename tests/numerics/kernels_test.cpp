@@ -124,16 +124,16 @@ INSTANTIATE_TEST_SUITE_P(Formats, DotKernels, ::testing::Values(DType::F32, DTyp
 
 TEST(Bf16Rows, TilesMatchReferenceAndGiveEachInputItsAloneNumbers) {
   // cpu::rows_bf16 (the AVX2 BF16 matmul of decode batches and short prompts) called directly, so that CPUs whose
-  // linear() takes the AVX-512 kernels test it too: every tile shape (2 or 1 rows x 2 or 1 inputs) and column
+  // linear() takes the AVX-512 kernels test it too: every tile shape (4, 2 or 1 rows x 1 to 4 inputs) and column
   // tail (16-groups, an 8-group, single columns) against the definition, and each input's outputs equal, bit for
   // bit, those of the input alone.
   Rng rng(23);
   for (int64_t cols : {1, 7, 8, 15, 16, 17, 24, 31, 33, 200, 300, 2049}) {
     Buffers b;
-    const int64_t rows = 5;
+    const int64_t rows = 7;  // a 4-row tile, a pair and a single row when T <= 2; three pairs and a single after
     const Weight w = make(DType::BF16, rows, cols, b, rng);
     const uint16_t* W = reinterpret_cast<const uint16_t*>(w.data);
-    for (int64_t T : {1, 2, 3, 17, 64}) {
+    for (int64_t T : {1, 2, 3, 4, 5, 6, 7, 17, 64}) {
       std::vector<float> x(size_t(T * cols)), xp(x.size()), y(size_t(T * rows)), row(static_cast<size_t>(cols));
       for (auto& v : x) v = rng.symmetric(1.0f);
       cpu::pack_bf16_inputs(x.data(), cols, T, cols, xp.data());

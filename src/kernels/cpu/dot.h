@@ -25,9 +25,10 @@ void dot4_bf16(const uint16_t* w, const float* const* x, int nx, int64_t n, floa
 void dot4_f16(const uint16_t* w, const float* const* x, int nx, int64_t n, float* out);
 void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* const* x, int nx, int64_t n, float* out);
 
-// BF16 weight rows against T f32 inputs in register tiles (2 rows x 2 inputs): each weight is loaded and widened
-// once per two inputs, 16 at a time as 8 32-bit words (even columns: shift, odd: mask), with no per-row call or
-// reduction setup (tiny models' 200-wide rows cost dot4_bf16 more in those than in FMAs).
+// BF16 weight rows against T f32 inputs in register tiles (2 rows x 4 inputs; 4 rows x 1-2 inputs for one or two):
+// each weight is loaded and widened once per tile, 16 at a time as 8 32-bit words (even columns: shift, odd:
+// mask), with no per-row call or reduction setup (tiny models' 200-wide rows cost dot4_bf16 more in those than in
+// FMAs).
 // The inputs are packed first, once per matmul: pack_bf16_inputs writes X (T, K; row stride ldx) to XP (T, K)
 // with each full 16-column group as its 8 even then its 8 odd values, the rest as they are.
 // rows_bf16: Y[t * ldy + r] = W row r . X row t, r < rows, t < T. Each (row, input) pair is summed in one fixed
