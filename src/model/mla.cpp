@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "core/error.h"
@@ -109,6 +111,18 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
   {
     std::vector<float> rowbuf(static_cast<size_t>(8 * kvr)), p, qcat, sl(static_cast<size_t>(H)), sr(static_cast<size_t>(H));
     const float* wr[8];
+    // Per-head operands of the row-kernel matmuls: gather(src, stride, n) returns N rows of n values, src + t *
+    // stride, as one (N, n) block (src itself for N == 1); scatter(y, n, dst) writes (N, n) back the other way.
+    std::vector<float> gbuf, hbuf(static_cast<size_t>(N * std::max(kvr, dv)));
+    auto gather = [&](const float* src, int64_t stride, int64_t n) -> const float* {
+      if (N == 1) return src;
+      gbuf.resize(size_t(N * n));
+      for (int64_t t = 0; t < N; ++t) std::copy(src + t * stride, src + t * stride + n, &gbuf[size_t(t * n)]);
+      return gbuf.data();
+    };
+    auto scatter = [&](const float* y, int64_t n, float* dst) {  // dst rows of (N, H, n)
+      for (int64_t t = 0; t < N; ++t) std::copy(y + t * n, y + (t + 1) * n, dst + t * H * n);
+    };
     // Rows r0 .. r0 + m - 1 (m <= 8) of wkv_b as f32, into wr.
     auto load_rows = [&](int64_t r0, int64_t m) {
       for (int64_t j = 0; j < m; ++j) wr[j] = w.wkv_b.row_f32(r0 + j, &rowbuf[size_t(j * kvr)]);
@@ -116,8 +130,16 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t h0 = H * b / blocks, h1 = H * (b + 1) / blocks, hb = h1 - h0;
-      // q_lat[t, h] = sum_d q_nope[t, h, d] * W_UK[h, d, :], eight rows of W_UK at a time (accumulators in registers).
-      for (int64_t h = h0; h < h1; ++h)
+      // q_lat[t, h] = sum_d q_nope[t, h, d] * W_UK[h, d, :]: with W_UK transposed (wkv_b_kt) a matmul on the row
+      // kernels; else eight rows of W_UK at a time, dequantized, with the accumulators in registers.
+      for (int64_t h = h0; h < h1; ++h) {
+        if (!w.wkv_b_kt.empty()) {
+          const float* qn = gather(&q[size_t(h * qk)], H * qk, nope);
+          float* ql = N == 1 ? &q_lat[size_t(h * kvr)] : hbuf.data();
+          linear_rows(w.wkv_b_kt, h * kvr, (h + 1) * kvr, qn, N, ql);
+          if (N > 1) scatter(ql, kvr, &q_lat[size_t(h * kvr)]);
+          continue;
+        }
         for (int64_t d0 = 0; d0 < nope; d0 += 8) {
           const int64_t m = std::min<int64_t>(8, nope - d0);
           load_rows(h * (nope + dv) + d0, m);
@@ -129,6 +151,7 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
               for (int64_t j = 0; j < m; ++j) cpu::axpy_heads_f32(qd + j, wr[j], kvr, ql, kvr, 1);
           }
         }
+      }
       for (int64_t t = 0; t < N; ++t) {
         const auto& cr = cached[size_t(t)];
         const CacheRowFormat& f = rows.cache[t]->format();
@@ -168,24 +191,43 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
           cpu::cache_axpy_heads(f, sl.data(), cr[size_t(s)], 0, kvr, ctx, kvr, hb);
         }
       }
-      // o[t, h, d] = W_UV[h, d, :] . ctx[t, h], eight rows of W_UV at a time (one transpose for their eight sums).
-      for (int64_t h = h0; h < h1; ++h)
-        for (int64_t d0 = 0; d0 < dv; d0 += 8) {
-          const int64_t m = std::min<int64_t>(8, dv - d0);
-          load_rows(h * (nope + dv) + nope + d0, m);
-          for (int64_t t = 0; t < N; ++t) {
-            const float* cx = &ctxv[size_t((t * H + h) * kvr)];
-            float* od = o + (t * H + h) * dv + d0;
-            if (m == 8) cpu::dot_rows8_f32(wr, kvr, cx, od);
-            else
-              for (int64_t j = 0; j < m; ++j) od[j] = cpu::dot_f32(wr[j], cx, kvr);
-          }
-        }
+      // o[t, h, :] = W_UV[h] ctx[t, h]: head h's v rows of wkv_b as a matmul on the row kernels (for q8 / q4 the
+      // integer ones, ctx quantized to int8 blocks like any decode input).
+      for (int64_t h = h0; h < h1; ++h) {
+        const float* cx = gather(&ctxv[size_t(h * kvr)], H * kvr, kvr);
+        float* oh = N == 1 ? o + h * dv : hbuf.data();
+        const int64_t r0 = h * (nope + dv) + nope;
+        linear_rows(w.wkv_b, r0, r0 + dv, cx, N, oh);
+        if (N > 1) scatter(oh, dv, o + h * dv);
+      }
     }
   }
 }
 
 }  // namespace
+
+void add_absorb_layout(const ModelConfig& c, MLAWeights& w) {
+  w.wkv_b_kt = Weight{};
+  const DType t = w.wkv_b.dtype;
+  if (w.wkv_b.empty() || (t != DType::BF16 && t != DType::F32)) return;
+  const int64_t H = c.n_heads, nope = c.qk_nope_head_dim, dv = c.v_head_dim, kvr = c.kv_lora_rank;
+  const int64_t es = t == DType::BF16 ? 2 : 4;  // element bytes
+  auto bytes = std::make_shared<std::vector<uint8_t>>(size_t(H * kvr * nope * es));
+  // kt[h * kvr + j][d] = wkv_b[h * (nope + dv) + d][j]
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t d = 0; d < nope; ++d) {
+      const uint8_t* src = w.wkv_b.data + (h * (nope + dv) + d) * kvr * es;
+      for (int64_t j = 0; j < kvr; ++j)
+        std::memcpy(bytes->data() + ((h * kvr + j) * nope + d) * es, src + j * es, size_t(es));
+    }
+  Weight& k = w.wkv_b_kt;
+  k.dtype = t;
+  k.rows = H * kvr;
+  k.cols = nope;
+  k.data = bytes->data();
+  k.name = w.wkv_b.name + " (k rows, transposed)";
+  k.owner = bytes;
+}
 
 void mla_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const MLAWeights& w, AttnImpl impl,
                  const float* x, const MLARows& rows, float* y) {

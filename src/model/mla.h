@@ -28,4 +28,9 @@ struct MLARows {
 void mla_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const MLAWeights& w, AttnImpl impl,
                  const float* x, const MLARows& rows, float* y);
 
+// Fills w.wkv_b_kt from w.wkv_b when wkv_b is stored as BF16 or F32 (an exact copy, 2 bytes a weight of W_UK for
+// BF16: V2-Lite 2 MiB a layer); clears it otherwise (quantized or FP8 wkv_b: the absorbed attention dequantizes
+// W_UK rows instead). Call it once the weights are final (after a load-time quantization).
+void add_absorb_layout(const ModelConfig& c, MLAWeights& w);
+
 }  // namespace r1

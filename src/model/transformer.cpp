@@ -7,6 +7,7 @@
 #include "kernels/ops.h"
 #include "model/ffn.h"
 #include "model/gqa.h"
+#include "model/mla.h"
 #include "model/quantize_model.h"
 
 namespace r1 {
@@ -20,6 +21,8 @@ Model::Model(const std::string& dir, const ModelLoadOptions& opts)
       w_(load_model_weights(cfg_, *ck_)),
       rope_(cfg_) {
   if (opts.quant) quantize_model_weights(w_, *opts.quant);
+  for (BlockWeights& b : w_.layers) add_absorb_layout(cfg_, b.attn);
+  for (MTPWeights& t : w_.mtp) add_absorb_layout(cfg_, t.block.attn);
 }
 
 namespace {

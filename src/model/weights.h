@@ -19,6 +19,10 @@ struct MLAWeights {
   Weight wkv_a;                // (kv_lora_rank + qk_rope_head_dim, dim): [latent | k_pe]
   std::vector<float> kv_norm;  // (kv_lora_rank)
   Weight wkv_b;                // (n_heads * (qk_nope_head_dim + v_head_dim), kv_lora_rank): per head [k_nope | v]
+  // wkv_b's k_nope rows transposed per head, (n_heads * kv_lora_rank, qk_nope_head_dim), so that absorbing the
+  // query is a matmul like any other (add_absorb_layout, model/mla.h); only where the copy is exact (BF16, F32
+  // wkv_b), else empty.
+  Weight wkv_b_kt;
   Weight wo;                   // (dim, n_heads * v_head_dim)
 };
 
