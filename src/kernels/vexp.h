@@ -1,5 +1,5 @@
-// exp for f32 loops (training softmax, cross-entropy, SiLU; the sampler), in plain arithmetic that the compiler
-// vectorizes; std::exp is a libm call per element and was ~15 % of a train-tiny step. Double (the
+// exp for f32 loops (training softmax, cross-entropy, SiLU; the sampler), in plain arithmetic (GCC leaves these
+// loops scalar: the decode path's softmax and SwiGLU use the AVX2 twin, kernels/cpu/vexp_avx2.h); std::exp is a libm call per element and was ~15 % of a train-tiny step. Double (the
 // finite-difference gradient checks) keeps std::exp.
 //
 // Method (Cody–Waite range reduction, as Cephes expf): x = n ln2 + r with n = round(x / ln2), |r| ≤ ln2 / 2,
@@ -20,17 +20,19 @@ inline float vexp(float x) {
   const float xc = x < lo ? lo : (x > hi ? hi : x);
   // n = round(xc / ln2) by adding and subtracting 1.5 * 2^23 (std::floor would block vectorization under
   // GCC's default -ftrapping-math); |xc / ln2| < 128, far inside the trick's range.
+  // The multiply-adds are written as std::fma (one rounding each, as the FMA instruction) so that vexp8 in
+  // kernels/cpu/vexp_avx2.h, which does the same operations eight at a time, gives the same bits.
   const float magic = 12582912.0f;
-  const float n = (xc * 1.44269504088896341f + magic) - magic;
-  const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;
+  const float n = std::fma(xc, 1.44269504088896341f, magic) - magic;
+  const float r = std::fma(n, 2.12194440e-4f, std::fma(-n, 0.693359375f, xc));
   const float z = r * r;
   float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float y = p * z + r + 1.0f;
+  p = std::fma(p, r, 1.3981999507e-3f);
+  p = std::fma(p, r, 8.3334519073e-3f);
+  p = std::fma(p, r, 4.1665795894e-2f);
+  p = std::fma(p, r, 1.6666665459e-1f);
+  p = std::fma(p, r, 5.0000001201e-1f);
+  const float y = std::fma(p, z, r) + 1.0f;
   const int32_t bits = (int32_t(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "kernels/cpu/vexp_avx2.h"
 #include "kernels/ops.h"
 #include "kernels/ref/ops_ref.h"
+#include "kernels/vexp.h"
 
 namespace r1 {
 namespace {
@@ -47,7 +49,44 @@ TEST(RowOps, SoftmaxMatchesScalarTwin) {
       total += fast[i];
     }
     EXPECT_NEAR(total, 1.0, 1e-5) << n;
-    if (n > 3) EXPECT_EQ(fast[2], 0.0f);
+    if (n > 3) {
+      EXPECT_EQ(fast[2], 0.0f);
+    }
+  }
+}
+
+TEST(OpsKernels, Vexp8GivesTheScalarVexpBitsInEveryLane) {
+  // A sweep of the whole range in small steps, the clamps' edges and the special values.
+  std::vector<float> xs = {-INFINITY, INFINITY, NAN, -0.0f, 0.0f, -87.33654f, -87.3365f, -87.34f, 88.37626f,
+                           88.3762f, 88.38f, -1e30f, 1e30f, 1e-30f, -1e-30f};
+  for (float x = -100.0f; x < 100.0f; x += 0.00731f) xs.push_back(x);
+  while (xs.size() % 8) xs.push_back(1.0f);
+  for (size_t i = 0; i < xs.size(); i += 8) {
+    alignas(32) float out[8];
+    _mm256_store_ps(out, cpu::vexp8(_mm256_loadu_ps(&xs[i])));
+    for (size_t k = 0; k < 8; ++k) {
+      const float want = vexp(xs[i + k]);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(out[k])) << xs[i + k];
+      } else {
+        EXPECT_EQ(out[k], want) << xs[i + k];
+      }
+    }
+  }
+}
+
+TEST(OpsKernels, SwigluEqualsItsTwin) {
+  Rng rng(12);
+  for (int64_t n : {1, 7, 8, 9, 16, 300, 1408}) {
+    std::vector<float> a(static_cast<size_t>(n)), b(a.size()), fast(a.size()), slow(a.size());
+    for (auto& v : a) v = rng.symmetric(30.0f);
+    for (auto& v : b) v = rng.symmetric(3.0f);
+    ops::swiglu(a.data(), b.data(), n, fast.data());
+    ref::swiglu(a.data(), b.data(), n, slow.data());
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(fast[i], slow[i]) << n << " " << i;
+    std::vector<float> in_place = a;  // y aliasing a, as the MLP calls it
+    ops::swiglu(in_place.data(), b.data(), n, in_place.data());
+    EXPECT_EQ(in_place, slow) << n;
   }
 }
 

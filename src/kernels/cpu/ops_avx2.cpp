@@ -1,5 +1,6 @@
 // AVX2 versions of the row-wise ops of kernels/ops.h that sit on the decode path at every layer: the same
-// arithmetic as the twins in kernels/ref/ops_ref.cpp except that the double sums run in four vector chains
+// arithmetic as the twins in kernels/ref/ops_ref.cpp (exp eight lanes at a time, kernels/cpu/vexp_avx2.h, with
+// the scalar vexp's bits: SwiGLU is identical to its twin) except that the double sums run in four vector chains
 // (index order would make them latency-bound: one add per 4 cycles). Per-element results are identical given
 // the same sum; the sums differ from the twins' by rounding in double only (~n * 2^-53 relative).
 #include <immintrin.h>
@@ -7,6 +8,7 @@
 #include <cmath>
 
 #include "kernels/ops.h"
+#include "kernels/cpu/vexp_avx2.h"
 #include "kernels/vexp.h"
 
 namespace r1::ops {
@@ -51,9 +53,23 @@ void softmax(float* x, int64_t n) {
   float m = -INFINITY;
   for (float v : lanes) m = v > m ? v : m;
   for (; i < n; ++i) m = x[i] > m ? x[i] : m;
-  for (int64_t j = 0; j < n; ++j) x[j] = vexp(x[j] - m);
+  const __m256 mb = _mm256_set1_ps(m);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(x + j, cpu::vexp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), mb)));
+  for (; j < n; ++j) x[j] = vexp(x[j] - m);
   const float inv = float(1.0 / sum_double<false>(x, n));
   for (int64_t j = 0; j < n; ++j) x[j] *= inv;
+}
+
+void swiglu(const float* a, const float* b, int64_t n, float* y) {
+  const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 av = _mm256_loadu_ps(a + i);
+    const __m256 e = cpu::vexp8(_mm256_xor_ps(av, neg));
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_div_ps(av, _mm256_add_ps(one, e)), _mm256_loadu_ps(b + i)));
+  }
+  for (; i < n; ++i) y[i] = a[i] / (1.0f + vexp(-a[i])) * b[i];
 }
 
 }  // namespace r1::ops

@@ -25,13 +25,13 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-}  // namespace r1::ref
-
-namespace r1::ops {
-
 void swiglu(const float* a, const float* b, int64_t n, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] / (1.0f + vexp(-a[i])) * b[i];
 }
+
+}  // namespace r1::ref
+
+namespace r1::ops {
 
 float dot(const float* a, const float* b, int64_t n) {
   float s = 0.0f;

@@ -10,5 +10,7 @@ namespace r1::ref {
 void rmsnorm(const float* x, const float* w, float eps, int64_t n, float* y);
 // In place: exp(x - max) (kernels/vexp.h) divided by their sum (double, in index order).
 void softmax(float* x, int64_t n);
+// y = silu(a) * b = a / (1 + exp(-a)) * b elementwise (kernels/vexp.h); y may alias a or b.
+void swiglu(const float* a, const float* b, int64_t n, float* y);
 
 }  // namespace r1::ref
