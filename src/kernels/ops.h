@@ -1,5 +1,5 @@
-// Element-wise and row-wise float ops used by the model. rmsnorm and softmax are AVX2 (kernels/cpu/ops_avx2.cpp)
-// with scalar twins in kernels/ref/ops_ref.h; the others are plain loops the compiler vectorizes.
+// Element-wise and row-wise float ops used by the model. rmsnorm, softmax, swiglu and exp_scaled are AVX2
+// (kernels/cpu/ops_avx2.cpp) with scalar twins in kernels/ref/ops_ref.h; the others are plain loops.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,9 @@ void rmsnorm(const float* x, const float* w, float eps, int64_t n, float* y);
 void softmax(float* x, int64_t n);
 // y[i] = silu(a[i]) * b[i]
 void swiglu(const float* a, const float* b, int64_t n, float* y);
+// y[i] = vexp((x[i] - shift) * scale) (kernels/vexp.h), bit for bit as that scalar expression: the sampler's
+// unnormalised probabilities at a temperature.
+void exp_scaled(const float* x, float shift, float scale, int64_t n, float* y);
 float dot(const float* a, const float* b, int64_t n);
 // y += s * x
 void axpy(float s, const float* x, int64_t n, float* y);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "kernels/vexp.h"
+#include "kernels/ops.h"
 
 namespace r1 {
 
@@ -29,10 +29,11 @@ Sampler::Sampler(const SamplerParams& p) : p_(p), rng_(p.seed) {
 int64_t Sampler::kept(const float* logits, int64_t n, std::vector<int32_t>& ids, std::vector<double>& prob) const {
   ids.resize(static_cast<size_t>(n));
   std::iota(ids.begin(), ids.end(), 0);
-  // Unnormalised probabilities exp((l - max) / T) of every id, in one vectorised pass (kernels/vexp.h).
+  // Unnormalised probabilities exp((l - max) / T) of every id, eight at a time (kernels/ops.h).
   const float mx = logits[argmax(logits, n)], inv_t = 1.0f / p_.temperature;
-  std::vector<float> e(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) e[size_t(i)] = vexp((logits[i] - mx) * inv_t);
+  thread_local std::vector<float> e;  // reused: a vocabulary-sized buffer per token would page-fault each time
+  e.resize(static_cast<size_t>(n));
+  ops::exp_scaled(logits, mx, inv_t, n, e.data());
   auto weight = [&](int32_t id) { return double(e[size_t(id)]); };
   const int64_t keep = p_.top_k > 0 ? std::min(n, p_.top_k) : n;
   if (keep == n && p_.top_p >= 1.0f) {
@@ -64,8 +65,8 @@ int64_t Sampler::kept(const float* logits, int64_t n, std::vector<int32_t>& ids,
 
 int32_t Sampler::sample(const float* logits, int64_t n) {
   if (p_.temperature == 0.0f) return argmax(logits, n);
-  std::vector<int32_t> ids;
-  std::vector<double> prob;
+  thread_local std::vector<int32_t> ids;  // reused across tokens (vocabulary-sized)
+  thread_local std::vector<double> prob;
   const int64_t keep = kept(logits, n, ids, prob);
   const double sum = std::accumulate(prob.begin(), prob.begin() + keep, 0.0);
   const double u = uniform() * sum;  // [0, sum)

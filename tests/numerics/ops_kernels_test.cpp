@@ -90,5 +90,18 @@ TEST(OpsKernels, SwigluEqualsItsTwin) {
   }
 }
 
+TEST(OpsKernels, ExpScaledEqualsItsTwin) {
+  Rng rng(13);
+  for (int64_t n : {1, 7, 8, 9, 100, 1001}) {
+    std::vector<float> x(static_cast<size_t>(n)), fast(x.size()), slow(x.size());
+    for (auto& v : x) v = rng.symmetric(40.0f);
+    for (float scale : {1.0f, 1.0f / 0.7f, 10.0f}) {
+      ops::exp_scaled(x.data(), 3.5f, scale, n, fast.data());
+      ref::exp_scaled(x.data(), 3.5f, scale, n, slow.data());
+      EXPECT_EQ(fast, slow) << n << " " << scale;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace r1

@@ -72,4 +72,12 @@ void swiglu(const float* a, const float* b, int64_t n, float* y) {
   for (; i < n; ++i) y[i] = a[i] / (1.0f + vexp(-a[i])) * b[i];
 }
 
+void exp_scaled(const float* x, float shift, float scale, int64_t n, float* y) {
+  const __m256 sh = _mm256_set1_ps(shift), sc = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, cpu::vexp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), sh), sc)));
+  for (; i < n; ++i) y[i] = vexp((x[i] - shift) * scale);
+}
+
 }  // namespace r1::ops

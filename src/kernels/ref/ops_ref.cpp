@@ -29,6 +29,10 @@ void swiglu(const float* a, const float* b, int64_t n, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = a[i] / (1.0f + vexp(-a[i])) * b[i];
 }
 
+void exp_scaled(const float* x, float shift, float scale, int64_t n, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = vexp((x[i] - shift) * scale);
+}
+
 }  // namespace r1::ref
 
 namespace r1::ops {

@@ -12,5 +12,7 @@ void rmsnorm(const float* x, const float* w, float eps, int64_t n, float* y);
 void softmax(float* x, int64_t n);
 // y = silu(a) * b = a / (1 + exp(-a)) * b elementwise (kernels/vexp.h); y may alias a or b.
 void swiglu(const float* a, const float* b, int64_t n, float* y);
+// y = vexp((x - shift) * scale) elementwise.
+void exp_scaled(const float* x, float shift, float scale, int64_t n, float* y);
 
 }  // namespace r1::ref
