@@ -63,14 +63,27 @@ RunResult run_r1(const std::string& args, const std::string& stdin_path, const s
 }
 
 void expect_batch_invariant(const Weight& w, Rng& rng, float amp, const std::string& what) {
-  for (int64_t T : {2, 3, 4, 5, 9, 15}) {
-    std::vector<float> x(size_t(T * w.cols)), batch(size_t(T * w.rows)), one(static_cast<size_t>(w.rows));
+  struct Case {
+    LinearPass pass;
+    int64_t T;
+  };
+  const Case cases[] = {{LinearPass::Auto, 2},    {LinearPass::Auto, 3},    {LinearPass::Auto, 4},
+                        {LinearPass::Auto, 5},    {LinearPass::Auto, 9},    {LinearPass::Auto, 15},
+                        {LinearPass::Decode, 16}, {LinearPass::Decode, 20}, {LinearPass::Decode, 70}};
+  for (const Case& c : cases) {
+    const int64_t T = c.T;
+    const std::string pass = c.pass == LinearPass::Decode ? " decode pass" : "";
+    std::vector<float> x(size_t(T * w.cols)), batch(size_t(T * w.rows)), one(static_cast<size_t>(w.rows)),
+        one_decode(static_cast<size_t>(w.rows));
     for (auto& v : x) v = rng.symmetric(amp);
-    linear(w, x.data(), T, batch.data());
+    linear(w, x.data(), T, batch.data(), c.pass);
     for (int64_t t = 0; t < T; ++t) {
       linear(w, x.data() + t * w.cols, 1, one.data());
-      for (int64_t r = 0; r < w.rows; ++r)
-        EXPECT_EQ(one[size_t(r)], batch[size_t(t * w.rows + r)]) << what << " T " << T << " t " << t << " r " << r;
+      linear(w, x.data() + t * w.cols, 1, one_decode.data(), LinearPass::Decode);
+      for (int64_t r = 0; r < w.rows; ++r) {
+        EXPECT_EQ(one[size_t(r)], batch[size_t(t * w.rows + r)]) << what << pass << " T " << T << " t " << t << " r " << r;
+        EXPECT_EQ(one[size_t(r)], one_decode[size_t(r)]) << what << " T 1, decode pass, r " << r;
+      }
     }
   }
 }

@@ -10,8 +10,10 @@
 
 namespace r1::test {
 
-// Batch invariance of linear() on `w`: for T = 2..15 inputs (decode batches; 16 and more take the prefill GEMM)
-// each input's outputs equal, bit for bit, what it gets alone (T = 1). Inputs are U(-amp, amp) from `rng`.
+// Batch invariance of linear() on `w`: for T = 2..15 inputs (LinearPass::Auto; 16 and more may take the GEMM
+// path there), and for T up to 70 with LinearPass::Decode (past every GEMM threshold: what a batched decode step
+// runs), each input's outputs equal, bit for bit, what it gets alone (T = 1, either pass). Inputs are
+// U(-amp, amp) from `rng`.
 void expect_batch_invariant(const Weight& w, Rng& rng, float amp, const std::string& what);
 
 // A fresh folder under the system temp dir, removed with the object.

@@ -101,7 +101,7 @@ Action add_bench(CLI::App& app) {
         if (prompt) {
           m.forward(toks.data(), n, p0, cache, logits.data());
         } else {
-          for (int64_t i = 0; i < n; ++i) m.forward(&toks[size_t(i)], 1, p0 + i, cache, logits.data());
+          for (int64_t i = 0; i < n; ++i) m.decode(toks[size_t(i)], p0 + i, cache, logits.data());
         }
         const double s = std::chrono::duration<double>(clock::now() - t0).count();
         if (r > 0) tps.push_back(double(n) / s);

@@ -137,7 +137,7 @@ class ChatSession {
         if (!take(t)) break;
         cached_.push_back(t);
         if (pos + 1 >= o_.ctx) break;
-        model_.forward(&t, 1, pos++, cache_, logits.data());
+        model_.decode(t, pos++, cache_, logits.data());
       }
     }
     const std::string tail = dec.flush();

@@ -99,7 +99,7 @@ Action add_quant_eval(CLI::App& app) {
         if (o->prefill) {
           m.forward(toks, N, 0, cache, nullptr, AttnMode::Auto, L);
         } else {
-          for (int64_t t = 0; t < N; ++t) m.forward(toks + t, 1, t, cache, L + t * V);
+          for (int64_t t = 0; t < N; ++t) m.decode(toks[t], t, cache, L + t * V);
         }
       }
       return out;

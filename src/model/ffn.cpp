@@ -7,19 +7,19 @@
 
 namespace r1 {
 
-void mlp_forward(const MLPWeights& w, const float* x, int64_t T, float* y) {
+void mlp_forward(const MLPWeights& w, const float* x, int64_t T, float* y, LinearPass pass) {
   const int64_t I = w.w1.rows;
   std::vector<float> a(size_t(T * I)), b(size_t(T * I));  // (T, inter)
-  linear(w.w1, x, T, a.data());
-  linear(w.w3, x, T, b.data());
+  linear(w.w1, x, T, a.data(), pass);
+  linear(w.w3, x, T, b.data(), pass);
   ops::swiglu(a.data(), b.data(), T * I, a.data());
-  linear(w.w2, a.data(), T, y);
+  linear(w.w2, a.data(), T, y, pass);
 }
 
-void moe_forward(const ModelConfig& c, const MoEWeights& w, const float* x, int64_t T, float* y) {
+void moe_forward(const ModelConfig& c, const MoEWeights& w, const float* x, int64_t T, float* y, LinearPass pass) {
   const int64_t E = c.n_routed_experts, K = c.n_activated_experts, D = c.dim;
   std::vector<float> logits(size_t(T * E));  // (T, n_routed_experts)
-  linear(w.gate, x, T, logits.data());
+  linear(w.gate, x, T, logits.data(), pass);
   std::vector<int32_t> idx(size_t(T * K));
   std::vector<float> wt(size_t(T * K));
   for (int64_t t = 0; t < T; ++t)
@@ -28,7 +28,7 @@ void moe_forward(const ModelConfig& c, const MoEWeights& w, const float* x, int6
 
   // Shared experts first, so y accumulates in a fixed order.
   if (!w.shared_experts.w1.empty()) {
-    mlp_forward(w.shared_experts, x, T, y);
+    mlp_forward(w.shared_experts, x, T, y, pass);
   } else {
     for (int64_t i = 0; i < T * D; ++i) y[i] = 0.0f;
   }
@@ -54,7 +54,7 @@ void moe_forward(const ModelConfig& c, const MoEWeights& w, const float* x, int6
       ys.resize(size_t(n * D));
       for (int64_t r = 0; r < n; ++r)
         for (int64_t d = 0; d < D; ++d) xs[size_t(r * D + d)] = x[(sl[size_t(r)] / K) * D + d];  // gather
-      mlp_forward(w.experts[size_t(e)], xs.data(), n, ys.data());
+      mlp_forward(w.experts[size_t(e)], xs.data(), n, ys.data(), pass);
       for (int64_t r = 0; r < n; ++r)
         for (int64_t d = 0; d < D; ++d) routed[size_t(sl[size_t(r)] * D + d)] = ys[size_t(r * D + d)];  // scatter
     }

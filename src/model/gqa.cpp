@@ -11,8 +11,8 @@ namespace r1 {
 namespace {
 
 // y (N, n) = x @ W^T + b (b empty: no bias).
-void project(const Weight& w, const std::vector<float>& b, const float* x, int64_t N, float* y) {
-  linear(w, x, N, y);
+void project(const Weight& w, const std::vector<float>& b, const float* x, int64_t N, LinearPass pass, float* y) {
+  linear(w, x, N, y, pass);
   if (b.empty()) return;
   for (int64_t t = 0; t < N; ++t) ops::axpy(1.0f, b.data(), w.rows, y + t * w.rows);
 }
@@ -24,10 +24,10 @@ void gqa_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const GQ
   const int64_t N = rows.n, H = c.n_heads, KV = c.n_kv_heads, hd = c.head_dim, group = H / KV;
   const int64_t kvw = KV * hd;  // floats of k (and of v) per position
   std::vector<float> q(size_t(N * H * hd)), k(size_t(N * kvw)), v(size_t(N * kvw));  // (N, H|KV, head_dim)
-  project(w.wq, w.bq, x, N, q.data());
+  project(w.wq, w.bq, x, N, rows.pass, q.data());
   for (int64_t t = 0; t < N; ++t) rope.apply(&q[size_t(t * H * hd)], rows.pos[t], H, hd);
-  project(w.wk, w.bk, x, N, k.data());
-  project(w.wv, w.bv, x, N, v.data());
+  project(w.wk, w.bk, x, N, rows.pass, k.data());
+  project(w.wv, w.bv, x, N, rows.pass, v.data());
   std::vector<float> r(size_t(2 * kvw));  // a cache row [rope(k) | v]
   for (int64_t t = 0; t < N; ++t) {
     std::copy_n(&k[size_t(t * kvw)], kvw, r.begin());
@@ -58,7 +58,7 @@ void gqa_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const GQ
         for (int64_t s = 0; s < S; ++s) cpu::cache_axpy(f, p[size_t(s)], cr[size_t(s)], kvw + g * hd, hd, oh);
       }
   }
-  linear(w.wo, o.data(), N, y);  // (N, dim)
+  linear(w.wo, o.data(), N, y, rows.pass);  // (N, dim)
 }
 
 }  // namespace r1

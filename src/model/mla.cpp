@@ -24,15 +24,15 @@ std::vector<float> queries(const ModelConfig& c, const Rope& rope, const MLAWeig
   const int64_t N = rows.n, H = c.n_heads, qk = c.qk_head_dim(), nope = c.qk_nope_head_dim;
   std::vector<float> q(size_t(N * H * qk));
   if (c.q_lora_rank == 0) {
-    linear(w.wq, x, N, q.data());
+    linear(w.wq, x, N, q.data(), rows.pass);
   } else {
     std::vector<float> qa(size_t(N * c.q_lora_rank));  // (N, q_lora_rank)
-    linear(w.wq_a, x, N, qa.data());
+    linear(w.wq_a, x, N, qa.data(), rows.pass);
     for (int64_t t = 0; t < N; ++t) {
       float* r = &qa[size_t(t * c.q_lora_rank)];
       ops::rmsnorm(r, w.q_norm.data(), float(c.rms_norm_eps), c.q_lora_rank, r);
     }
-    linear(w.wq_b, qa.data(), N, q.data());
+    linear(w.wq_b, qa.data(), N, q.data(), rows.pass);
   }
   for (int64_t t = 0; t < N; ++t) rope.apply(&q[size_t(t * H * qk + nope)], rows.pos[t], H, qk);  // one sin/cos per row
   return q;
@@ -60,7 +60,7 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
   }
   const int64_t ldkv = H * (nope + dv), ldq = H * qk;
   std::vector<float> kvf(size_t(S * ldkv));
-  linear(w.wkv_b, lat.data(), S, kvf.data());
+  linear(w.wkv_b, lat.data(), S, kvf.data(), rows.pass);
   const float scale = float(c.softmax_scale());
   constexpr int64_t kRows = 64;
   const int64_t blocks = (N + kRows - 1) / kRows;
@@ -136,7 +136,7 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
         if (!w.wkv_b_kt.empty()) {
           const float* qn = gather(&q[size_t(h * qk)], H * qk, nope);
           float* ql = N == 1 ? &q_lat[size_t(h * kvr)] : hbuf.data();
-          linear_rows(w.wkv_b_kt, h * kvr, (h + 1) * kvr, qn, N, ql);
+          linear_rows(w.wkv_b_kt, h * kvr, (h + 1) * kvr, qn, N, ql, rows.pass);
           if (N > 1) scatter(ql, kvr, &q_lat[size_t(h * kvr)]);
           continue;
         }
@@ -197,7 +197,7 @@ void attend_absorb(const ModelConfig& c, int64_t layer, const MLAWeights& w, con
         const float* cx = gather(&ctxv[size_t(h * kvr)], H * kvr, kvr);
         float* oh = N == 1 ? o + h * dv : hbuf.data();
         const int64_t r0 = h * (nope + dv) + nope;
-        linear_rows(w.wkv_b, r0, r0 + dv, cx, N, oh);
+        linear_rows(w.wkv_b, r0, r0 + dv, cx, N, oh, rows.pass);
         if (N > 1) scatter(oh, dv, o + h * dv);
       }
     }
@@ -235,7 +235,7 @@ void mla_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const ML
   const std::vector<float> q = queries(c, rope, w, x, rows);
   // Keys/values: kv (N, kv_lora_rank + rope) = [latent | k_pe]; the cache keeps kv_norm(latent) | rope(k_pe).
   std::vector<float> kv(size_t(N * (kvr + rp))), r(size_t(kvr + rp));
-  linear(w.wkv_a, x, N, kv.data());
+  linear(w.wkv_a, x, N, kv.data(), rows.pass);
   for (int64_t t = 0; t < N; ++t) {
     const float* src = &kv[size_t(t * (kvr + rp))];
     ops::rmsnorm(src, w.kv_norm.data(), float(c.rms_norm_eps), kvr, r.data());
@@ -246,7 +246,7 @@ void mla_forward(const ModelConfig& c, const Rope& rope, int64_t layer, const ML
   std::vector<float> o(size_t(N * c.n_heads * c.v_head_dim));  // (N, H, v_head_dim)
   if (impl == AttnImpl::Naive) attend_naive(c, layer, w, q, rows, o.data());
   else attend_absorb(c, layer, w, q, rows, o.data());
-  linear(w.wo, o.data(), N, y);  // (N, dim)
+  linear(w.wo, o.data(), N, y, rows.pass);  // (N, dim)
 }
 
 }  // namespace r1

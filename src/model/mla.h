@@ -10,6 +10,7 @@
 #include "model/config.h"
 #include "model/latent_cache.h"
 #include "model/rope_yarn.h"
+#include "quant/weight.h"
 #include "model/weights.h"
 
 namespace r1 {
@@ -20,6 +21,7 @@ struct MLARows {
   int64_t n = 0;
   const int64_t* pos = nullptr;          // (n) position of each row in its sequence
   LatentCache* const* cache = nullptr;   // (n) the row's sequence cache; rows of one cache in increasing pos
+  LinearPass pass = LinearPass::Auto;    // the kernels of the rows' projections: Prompt or Decode (quant/weight.h)
 };
 
 // x (N, dim) normalized input; writes each row's latent into its cache, then y (N, dim) = attention output

@@ -27,10 +27,12 @@ Model::Model(const std::string& dir, const ModelLoadOptions& opts)
 
 namespace {
 
-AttnImpl attn_impl(AttnMode mode, int64_t T) {
+// Auto: naive for a prompt, absorbed for decode (never by the number of rows: a one-token prompt chunk is
+// still a prompt).
+AttnImpl attn_impl(AttnMode mode, LinearPass pass) {
   return mode == AttnMode::Naive    ? AttnImpl::Naive
          : mode == AttnMode::Absorb ? AttnImpl::Absorb
-                                    : (T > 1 ? AttnImpl::Naive : AttnImpl::Absorb);
+                                    : (pass == LinearPass::Prompt ? AttnImpl::Naive : AttnImpl::Absorb);
 }
 
 }  // namespace
@@ -40,11 +42,10 @@ void Model::forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentC
   require(T > 0, "forward: no tokens");
   std::vector<Row> rows(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) rows[size_t(t)] = {tokens[t], start_pos + t, &cache, all_logits != nullptr || t == T - 1};
-  const AttnImpl impl = attn_impl(mode, T);
   std::vector<int64_t> out;
   for (int64_t t = 0; t < T; ++t)
     if (rows[size_t(t)].want_logits) out.push_back(t);
-  run(rows, impl, out, all_logits ? all_logits : logits, hidden);
+  run(rows, attn_impl(mode, LinearPass::Prompt), LinearPass::Prompt, out, all_logits ? all_logits : logits, hidden);
   if (all_logits && logits)
     for (int64_t v = 0; v < cfg_.vocab_size; ++v) logits[v] = all_logits[(T - 1) * cfg_.vocab_size + v];
 }
@@ -54,7 +55,11 @@ void Model::forward_hidden(const int32_t* tokens, int64_t T, int64_t start_pos, 
   require(T > 0, "forward: no tokens");
   std::vector<Row> rows(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) rows[size_t(t)] = {tokens[t], start_pos + t, &cache, t == T - 1};
-  run(rows, attn_impl(mode, T), {T - 1}, logits, nullptr, all_hidden);
+  run(rows, attn_impl(mode, LinearPass::Prompt), LinearPass::Prompt, {T - 1}, logits, nullptr, all_hidden);
+}
+
+void Model::decode(int32_t token, int64_t pos, LatentCache& cache, float* logits, AttnMode mode) const {
+  run({{token, pos, &cache, true}}, attn_impl(mode, LinearPass::Decode), LinearPass::Decode, {0}, logits);
 }
 
 void Model::forward_rows(const std::vector<Row>& rows, float* logits, float* hidden) const {
@@ -62,7 +67,7 @@ void Model::forward_rows(const std::vector<Row>& rows, float* logits, float* hid
   std::vector<int64_t> out;
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i].want_logits) out.push_back(int64_t(i));
-  run(rows, AttnImpl::Absorb, out, logits, hidden);
+  run(rows, AttnImpl::Absorb, LinearPass::Decode, out, logits, hidden);
 }
 
 void Model::block(const BlockWeights& L, int64_t layer, AttnImpl impl, const MLARows& rows, float* h) const {
@@ -75,8 +80,8 @@ void Model::block(const BlockWeights& L, int64_t layer, AttnImpl impl, const MLA
   else mla_forward(c, rope_, layer, L.attn, impl, x.data(), rows, y.data());
   for (int64_t j = 0; j < N * D; ++j) h[j] += y[size_t(j)];  // x = x + attn(attn_norm(x))
   for (int64_t t = 0; t < N; ++t) ops::rmsnorm(&h[t * D], L.ffn_norm.data(), eps, D, &x[size_t(t * D)]);
-  if (L.is_moe) moe_forward(c, L.moe, x.data(), N, y.data());
-  else mlp_forward(L.mlp, x.data(), N, y.data());
+  if (L.is_moe) moe_forward(c, L.moe, x.data(), N, y.data(), rows.pass);
+  else mlp_forward(L.mlp, x.data(), N, y.data(), rows.pass);
   for (int64_t j = 0; j < N * D; ++j) h[j] += y[size_t(j)];  // x = x + ffn(ffn_norm(x))
 }
 
@@ -99,14 +104,15 @@ void Model::mtp_forward(const std::vector<MTPRow>& rows, float* logits) const {
     ops::rmsnorm(e.data(), m.enorm.data(), eps, D, &cat[size_t(i * 2 * D)]);
     ops::rmsnorm(r.h, m.hnorm.data(), eps, D, &cat[size_t(i * 2 * D + D)]);
   }
-  linear(m.eh_proj, cat.data(), N, h.data());
-  block(m.block, c.n_layers, AttnImpl::Absorb, MLARows{N, pos.data(), caches.data()}, h.data());
+  // A decode pass, as the main model's rows (forward_rows).
+  linear(m.eh_proj, cat.data(), N, h.data(), LinearPass::Decode);
+  block(m.block, c.n_layers, AttnImpl::Absorb, MLARows{N, pos.data(), caches.data(), LinearPass::Decode}, h.data());
   for (int64_t i = 0; i < N; ++i) ops::rmsnorm(&h[size_t(i * D)], m.norm.data(), eps, D, &h[size_t(i * D)]);
-  linear(m.head, h.data(), N, logits);
+  linear(m.head, h.data(), N, logits, LinearPass::Decode);
 }
 
-void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits,
-                float* hidden, float* all_hidden) const {
+void Model::run(const std::vector<Row>& rows, AttnImpl impl, LinearPass pass, const std::vector<int64_t>& out_rows,
+                float* logits, float* hidden, float* all_hidden) const {
   const ModelConfig& c = cfg_;
   const int64_t D = c.dim, N = int64_t(rows.size());
   std::vector<int64_t> pos(static_cast<size_t>(N));
@@ -123,7 +129,7 @@ void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<i
     pos[size_t(i)] = r.pos;
     caches[size_t(i)] = r.cache;
   }
-  const MLARows mrows{N, pos.data(), caches.data()};
+  const MLARows mrows{N, pos.data(), caches.data(), pass};
   std::vector<float> h(size_t(N * D)), x(size_t(N * D));  // (N, dim)
   for (int64_t t = 0; t < N; ++t) w_.embed.dequant_row(rows[size_t(t)].token, &h[size_t(t * D)]);
   const float eps = float(c.rms_norm_eps);
@@ -135,7 +141,7 @@ void Model::run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<i
   for (int64_t k = 0; k < M; ++k)
     ops::rmsnorm(&h[size_t(out_rows[size_t(k)] * D)], w_.norm.data(), eps, D, &x[size_t(k * D)]);
   if (hidden) std::copy(x.begin(), x.begin() + M * D, hidden);
-  linear(w_.head, x.data(), M, logits);  // (M, vocab_size)
+  linear(w_.head, x.data(), M, logits, pass);  // (M, vocab_size)
 }
 
 }  // namespace r1

@@ -16,7 +16,7 @@
 
 namespace r1 {
 
-enum class AttnMode { Auto, Naive, Absorb };  // Auto: naive for prompts (T > 1), absorbed for decode (T == 1)
+enum class AttnMode { Auto, Naive, Absorb };  // Auto: naive for prompts (forward), absorbed for decode
 
 struct ModelLoadOptions {
   // Q8 or Q4: quantize the linear weights at load time into memory the model owns (policy in
@@ -37,12 +37,19 @@ class Model {
   const Checkpoint& checkpoint() const { return *ck_; }
   const std::string& dir() const { return dir_; }
 
-  // Runs tokens (T) at positions start_pos.. through the stack, filling the cache. Writes logits of the last
-  // position (vocab_size) to `logits`; if `all_logits` is non-null it receives (T, vocab_size) instead.
+  // Runs tokens (T) of a prompt at positions start_pos.. through the stack, filling the cache. Writes logits of
+  // the last position (vocab_size) to `logits`; if `all_logits` is non-null it receives (T, vocab_size) instead.
   // Token ids outside [0, vocab_size) and positions beyond the cache throw r1::Error.
   // hidden (optional): the final-norm hidden states of the rows whose logits are written (dim each).
+  // A prompt pass for every T, even 1 (LinearPass::Prompt, naive attention under Auto): a prompt computed in
+  // chunks (the server's prefill, a cached prefix) takes the same kernels as in one call. Decode steps are
+  // decode() / forward_rows().
   void forward(const int32_t* tokens, int64_t T, int64_t start_pos, LatentCache& cache, float* logits,
                AttnMode mode = AttnMode::Auto, float* all_logits = nullptr, float* hidden = nullptr) const;
+
+  // One decode step: `token` at position `pos`, logits (vocab_size) of the next. The same arithmetic as that
+  // sequence's row in any forward_rows() batch (LinearPass::Decode, absorbed attention under Auto).
+  void decode(int32_t token, int64_t pos, LatentCache& cache, float* logits, AttnMode mode = AttnMode::Auto) const;
 
   // forward(), additionally writing the final-norm hidden state of every position (T, dim) to all_hidden (what
   // the MTP module needs for a prompt) while computing logits for the last position only.
@@ -51,7 +58,8 @@ class Model {
 
   // One step over rows from any number of sequences (continuous batching): row i is token[i] at position
   // pos[i] of the sequence whose cache is cache[i]. Logits are written, in row order, for the rows with
-  // want_logits[i] (vocab_size each). Absorbed attention; every weight is read once for all rows.
+  // want_logits[i] (vocab_size each). Absorbed attention; every weight is read once for all rows. A decode pass
+  // (LinearPass::Decode): each row's numbers are those of decode() alone, whatever else is in the batch.
   struct Row {
     int32_t token;
     int64_t pos;
@@ -81,9 +89,11 @@ class Model {
   std::unique_ptr<Checkpoint> ck_;
   // The shared body: embeddings of rows -> final-norm hidden states of the rows in `out_rows`.
   // all_hidden (optional): every row's final-norm hidden state.
-  void run(const std::vector<Row>& rows, AttnImpl impl, const std::vector<int64_t>& out_rows, float* logits,
-           float* hidden = nullptr, float* all_hidden = nullptr) const;
-  // One decoder block (= model.py Block.forward) on the residual stream h (N, dim), in place.
+  // pass: Prompt or Decode, for every matmul of the rows (quant/weight.h).
+  void run(const std::vector<Row>& rows, AttnImpl impl, LinearPass pass, const std::vector<int64_t>& out_rows,
+           float* logits, float* hidden = nullptr, float* all_hidden = nullptr) const;
+  // One decoder block (= model.py Block.forward) on the residual stream h (N, dim), in place (rows.pass: the
+  // matmul kernels).
   void block(const BlockWeights& L, int64_t layer, AttnImpl impl, const MLARows& rows, float* h) const;
 
   ModelWeights w_;

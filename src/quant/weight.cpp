@@ -228,8 +228,6 @@ constexpr int64_t kGemmBlock = 64;    // weight rows dequantized per sgemm call
 // not understood yet, so the measured whole-model figure decides.) Inputs are taken in blocks that stay in L2.
 constexpr int64_t kBf16TileMaxRows = 64, kBf16InputBlock = 32;
 
-
-
 // BF16 weights on a CPU with AVX512-BF16: the inputs are rounded to bf16 once, then each thread multiplies
 // panels of weight rows with all of them (decode and prefill alike; kernels/cpu/gemm_bf16.h).
 void linear_bf16_avx512(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y, bool par) {
@@ -249,15 +247,21 @@ void linear_bf16_avx512(const Weight& w, int64_t r0, int64_t r1, const float* x,
   }
 }
 
-}  // namespace
-
-bool linear_quantizes_inputs(const Weight& w, int64_t T) {
-  if (!is_block_quant(w.dtype)) return false;
-  return T < kGemmMinRows || (w.dtype == DType::Q4 && quant_rows_kernel(w.dtype) == cpu::rows_q4_avx2);
+// Whether a call takes the per-row kernels (true) or the GEMM path (false), see LinearPass.
+bool per_row_kernels(LinearPass pass, int64_t T) {
+  return pass == LinearPass::Decode || (pass == LinearPass::Auto && T < kGemmMinRows);
 }
 
-void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y) {
+}  // namespace
+
+bool linear_quantizes_inputs(const Weight& w, int64_t T, LinearPass pass) {
+  if (!is_block_quant(w.dtype)) return false;
+  return per_row_kernels(pass, T) || (w.dtype == DType::Q4 && quant_rows_kernel(w.dtype) == cpu::rows_q4_avx2);
+}
+
+void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y, LinearPass pass) {
   const int64_t n = r1 - r0;
+  const bool rows_path = per_row_kernels(pass, T);
   // Threads only pay off for enough work: a barrier costs microseconds, and far more when the other core is busy.
   const bool par = n * w.cols * std::max<int64_t>(T, 1) >= (int64_t(1) << 16);
   if (w.dtype == DType::BF16 && cpu::avx512_bf16_enabled()) return linear_bf16_avx512(w, r0, r1, x, T, y, par);
@@ -265,7 +269,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
   // too where the AVX2 row kernel runs: on Zen 1 it beat dequantize + sgemm, whole-model V2-Lite-8l pp512
   // 25.7-28.1 against 22.9-25.4 tok/s on one thread, 49-50 against 43.6 on two (`r1 bench -p 512 -n 0`).
   // (q8 prompts stay on sgemm: 17.8 against 22.8.)
-  if (linear_quantizes_inputs(w, T)) {
+  if (linear_quantizes_inputs(w, T, pass)) {
     const int64_t nb = qblocks_per_row(w.cols);
     std::vector<BlockQ8X> xq(static_cast<size_t>(T * nb));  // (T, blocks)
     for (int64_t t = 0; t < T; ++t) cpu::quantize_x(x + t * w.cols, w.cols, &xq[size_t(t * nb)]);
@@ -298,7 +302,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  if (w.dtype == DType::BF16 && T <= kBf16TileMaxRows) {  // register tiles, each input summed as alone
+  if (w.dtype == DType::BF16 && (rows_path || T <= kBf16TileMaxRows)) {  // register tiles, each input summed as alone
     thread_local std::vector<float> xpb;  // the calling thread's; the region's threads read it through xp
     if (xpb.size() < size_t(T * w.cols)) xpb.resize(size_t(T * w.cols));
     cpu::pack_bf16_inputs(x, w.cols, T, w.cols, xpb.data());
@@ -315,7 +319,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  if (w.dtype == DType::F32 && T > 1 && T < kGemmMinRows) {
+  if (w.dtype == DType::F32 && T > 1 && rows_path) {
     // A few inputs (batched or speculative decode): the row streams from memory once, against the first two
     // inputs together; further inputs, two at a time, find it in L1.
     const float* W = reinterpret_cast<const float*>(w.data);
@@ -330,8 +334,8 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  if (T < kGemmMinRows || w.dtype == DType::F32) {
-    if (w.dtype == DType::F32 && T >= kGemmMinRows) {  // f32 weights: sgemm straight on the mapped rows
+  if (rows_path || w.dtype == DType::F32) {
+    if (w.dtype == DType::F32 && !rows_path) {  // f32 weights: sgemm straight on the mapped rows
       const float* W = reinterpret_cast<const float*>(w.data);
       const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
 #pragma omp parallel for schedule(static) if (par)
@@ -393,6 +397,8 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
   }
 }
 
-void linear(const Weight& w, const float* x, int64_t T, float* y) { linear_rows(w, 0, w.rows, x, T, y); }
+void linear(const Weight& w, const float* x, int64_t T, float* y, LinearPass pass) {
+  linear_rows(w, 0, w.rows, x, T, y, pass);
+}
 
 }  // namespace r1

@@ -51,19 +51,32 @@ struct Weight {
 Weight load_weight(const Checkpoint& ck, const std::string& name, int64_t rows, int64_t cols,
                    int64_t block_out = 128, int64_t block_in = 128);
 
-// y (T, rows) = x (T, cols) @ W^T. Reads every weight row once for all T inputs. Multithreaded (OpenMP).
-// Few rows of x (decode): per-row dot kernels on the stored format (for Q8/Q4: x is quantized to int8 blocks
-// once, then integer dot products). Many (prefill): blocks of rows are dequantized to f32 and multiplied with
-// OpenBLAS sgemm. BF16 weights on a CPU with AVX512-BF16 (cpu::avx512_bf16_enabled()): x is rounded to bf16
-// once and every T takes the bf16 GEMM kernels (vdpbf16ps, f32 accumulation), as llama.cpp does; on such a CPU
-// the Q8 / Q4 / FP8 prefill blocks are dequantized to bf16 for the same kernels. Q4 on an AVX2 CPU without VNNI
-// keeps the integer row kernel for every T (faster there than dequantize + sgemm).
-void linear(const Weight& w, const float* x, int64_t T, float* y);
+// Which kernels linear() runs for T inputs.
+//  Auto:    by T: per-row kernels for few inputs (decode), the GEMM path for many (prefill); the fastest per call.
+//  Decode:  the per-row kernels for every T. Each input's outputs then have the bits they have alone (T == 1),
+//           whatever else shares the call: a batched decode step gives every sequence what it gets decoded alone.
+//  Prompt:  the prompt path for every T, even 1: Q8 / Q4 / FP8 / F16 / F32 weights take the GEMM path (f32
+//           inputs against the exact dequantized weights; no int8 inputs), so how a prompt is split into chunks
+//           never switches the arithmetic between int8 and f32. The summation order can still depend on T
+//           (OpenBLAS sgemm blocks by matrix size; BF16 tiles up to 64 inputs, sgemm above): rounding only.
+// The GEMM path for BF16 without AVX512-BF16 is the tiles up to 64 inputs, then sgemm; Q4 on an AVX2 CPU without
+// VNNI keeps its integer row kernel in every pass (faster there than dequantize + sgemm).
+enum class LinearPass { Auto, Prompt, Decode };
 
-// Whether linear() on w with T inputs quantizes them to int8 blocks (the Q8 / Q4 integer kernels) on this CPU.
-bool linear_quantizes_inputs(const Weight& w, int64_t T);
+// y (T, rows) = x (T, cols) @ W^T. Reads every weight row once for all T inputs. Multithreaded (OpenMP).
+// Per-row kernels on the stored format (for Q8/Q4: x is quantized to int8 blocks once, then integer dot
+// products); or the GEMM path: blocks of rows dequantized to f32 and multiplied with OpenBLAS sgemm. BF16
+// weights on a CPU with AVX512-BF16 (cpu::avx512_bf16_enabled()): x is rounded to bf16 once and every T takes
+// the bf16 GEMM kernels (vdpbf16ps, f32 accumulation), as llama.cpp does; on such a CPU the Q8 / Q4 / FP8 GEMM
+// path dequantizes to bf16 for the same kernels. `pass` picks between them (LinearPass).
+void linear(const Weight& w, const float* x, int64_t T, float* y, LinearPass pass = LinearPass::Auto);
+
+// Whether linear() on w with T inputs in `pass` quantizes them to int8 blocks (the Q8 / Q4 integer kernels) on
+// this CPU.
+bool linear_quantizes_inputs(const Weight& w, int64_t T, LinearPass pass = LinearPass::Auto);
 
 // The same, computing only output rows [r0, r1) into y (T, r1 - r0).
-void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y);
+void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y,
+                 LinearPass pass = LinearPass::Auto);
 
 }  // namespace r1

@@ -37,7 +37,7 @@ GenerateResult generate(const Model& m, const std::vector<int32_t>& prompt, cons
     }
     if (i + 1 == p.max_tokens) break;
     if (pos >= ctx) break;  // context full
-    m.forward(&tok, 1, pos, cache, logits.data(), p.attn);
+    m.decode(tok, pos, cache, logits.data(), p.attn);
     ++pos;
   }
   r.decode_seconds = std::chrono::duration<double>(clock::now() - t0).count();

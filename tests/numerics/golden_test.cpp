@@ -107,7 +107,7 @@ TEST(Incremental, DecodeOverCacheEqualsFullForward) {
   LatentKVCache cache(m.config(), int64_t(toks.size()));
   std::vector<float> step(size_t(m.config().vocab_size));
   m.forward(toks.data(), 3, 0, cache, step.data(), AttnMode::Naive);  // a 3-token prefill, then one at a time
-  for (size_t t = 3; t < toks.size(); ++t) m.forward(&toks[t], 1, int64_t(t), cache, step.data(), AttnMode::Absorb);
+  for (size_t t = 3; t < toks.size(); ++t) m.decode(toks[t], int64_t(t), cache, step.data(), AttnMode::Absorb);
   EXPECT_LE(rel_diff(step, full), kRelTol);
 }
 
@@ -186,7 +186,7 @@ std::vector<std::vector<float>> decode_logits(const Model& m, const std::vector<
   m.forward(prompt.data(), int64_t(prompt.size()), 0, cache, l.data());
   out.push_back(l);
   for (size_t i = 0; i < cont.size(); ++i) {
-    m.forward(&cont[i], 1, int64_t(prompt.size() + i), cache, l.data());
+    m.decode(cont[i], int64_t(prompt.size() + i), cache, l.data());
     out.push_back(l);
   }
   return out;

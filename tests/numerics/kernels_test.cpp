@@ -110,8 +110,9 @@ TEST_P(DotKernels, LinearPathsAgree) {
 }
 
 TEST_P(DotKernels, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
-  // Batch invariance: up to 15 inputs (decode batches; 16 and more may take the prefill GEMM) get, bit for bit, what
-  // each would get alone, so a sequence's greedy tokens do not depend on what it is batched with.
+  // Batch invariance: up to 15 inputs (16 and more may take the prefill GEMM), and any number in a decode pass,
+  // get, bit for bit, what each would get alone, so a sequence's greedy tokens do not depend on what it is batched
+  // with.
   Rng rng(9);
   Buffers b;
   const int64_t rows = 37, cols = 300;

@@ -257,9 +257,10 @@ TEST_P(QuantLinear, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
   test::expect_batch_invariant(w, rng, 1.5f, dtype_tag(GetParam()));
 }
 
-// linear() on a quantized weight: decode (T < 16, int8 activations) and prefill (dequantize + sgemm, or int8
-// activations for q4 on AVX2 without VNNI: linear_quantizes_inputs) against the exact product of the
-// dequantized weight with x.
+// linear() on a quantized weight: decode (T < 16 under LinearPass::Auto, every T in a decode pass: int8
+// activations) and prefill (T >= 16 under Auto, every T in a prompt pass: dequantize + sgemm, or int8 activations
+// for q4 on AVX2 without VNNI: linear_quantizes_inputs) against the exact product of the dequantized weight
+// with x.
 TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
   Rng rng(31);
   const int64_t rows = 70, cols = 200;
@@ -272,13 +273,15 @@ TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
   const auto round_bf16 = [](std::vector<float>& v) {
     for (auto& e : v) e = bf16_to_f32(f32_to_bf16(e));
   };
+  const bool q4_rows = GetParam() == DType::Q4 && !cpu::has_vnni() && !cpu::avx512_vnni_enabled();
+  for (const LinearPass pass : {LinearPass::Auto, LinearPass::Prompt, LinearPass::Decode})
   for (int64_t T : {1, 2, 4, 5, 9, 16, 20}) {
-    const bool int8 = linear_quantizes_inputs(w, T);
-    ASSERT_EQ(int8, T < 16 || (GetParam() == DType::Q4 && !cpu::has_vnni() && !cpu::avx512_vnni_enabled()));
+    const bool int8 = linear_quantizes_inputs(w, T, pass);
+    ASSERT_EQ(int8, pass == LinearPass::Decode || q4_rows || (pass == LinearPass::Auto && T < 16));
     const bool bf16 = !int8 && cpu::avx512_bf16_enabled();
     const std::vector<float> x = random_vec(rng, T * cols, 1.5f);
     std::vector<float> y(size_t(T * rows));
-    linear(w, x.data(), T, y.data());
+    linear(w, x.data(), T, y.data(), pass);
     for (int64_t t = 0; t < T; ++t) {
       std::vector<float> xt(x.begin() + t * cols, x.begin() + (t + 1) * cols);
       const std::vector<BlockQ8X> xq = quant_x(xt);
@@ -294,7 +297,8 @@ TEST_P(QuantLinear, DecodeAndPrefillPathsMatchTheDequantizedProduct) {
         }
         // f32 rounding of the products and sums (as for f32 weights), plus the int8 activations on decode.
         const double bound = 2.0 * double(cols + 1) * kU * mag * 1.01 + (int8 ? act * 1.01 : 0.0);
-        EXPECT_NEAR(y[size_t(t * rows + r)], exact, bound) << dtype_tag(GetParam()) << " T " << T << " row " << r;
+        EXPECT_NEAR(y[size_t(t * rows + r)], exact, bound)
+            << dtype_tag(GetParam()) << " pass " << int(pass) << " T " << T << " row " << r;
       }
     }
   }
