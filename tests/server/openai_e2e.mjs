@@ -5,7 +5,7 @@
 //
 // Makes a tiny random DeepSeek-V3 checkpoint in the scratch folder, starts servers on free ports of
 // 127.0.0.1 and checks responses against the CLI (`r1 generate`, `r1 tokenize`, `r1 chat-template`,
-// `r1 detokenize`): greedy text (single and batched), usage counts, streaming, stop sequences, reasoning_content,
+// `r1 detokenize`): greedy text (single and batched, also of a q8 model at 24 concurrent), usage counts, streaming, stop sequences, reasoning_content,
 // the OpenAI error shapes and status codes, 401/404/503, client disconnects and SIGTERM. Stops at the first
 // failure. Last line: "openai_e2e: N passed, M failed". Needs `cd tests/fixtures && npm ci` first.
 import { execFileSync, spawn } from 'node:child_process';
@@ -704,6 +704,25 @@ async function specChecks(srv) {
   note('spec acceptance', m.r1_spec_acceptance_ratio);
 }
 
+// Greedy output of a q8 model (linear() switches to other kernels from 16 and 64 inputs on) with 24 concurrent
+// requests: decode steps of more than 16 rows give each sequence what `r1 generate` gives it alone.
+async function quantChecks(srv) {
+  const oai = client(srv);
+  const words = ['red', 'tree', 'seven', 'river', 'cold', 'stone', 'bird', 'quiet', 'lamp', 'north'];
+  const prompts = Array.from({ length: 24 }, (_, i) =>
+    Array.from({ length: 3 + (i % 6) }, (_, j) => words[(i * 3 + j * 7) % words.length]).join(' '));
+  const maxTokens = 32;
+  const refs = prompts.map((p) => generate({ prompt: p, maxTokens }));
+  const before = await metrics(srv);
+  const got = await Promise.all(prompts.map((p) =>
+    oai.completions.create({ model: 'tiny-v3-q8', prompt: p, max_tokens: maxTokens, temperature: 0 }).then((r) => r.choices[0].text)));
+  const after = await metrics(srv);
+  const steps = after.r1_decode_steps_total - before.r1_decode_steps_total;
+  const rows = after.r1_decode_rows_total - before.r1_decode_rows_total;
+  ok('q8: decode steps of more than 16 rows ran (mean batch > 16)', rows > 16 * steps, show({ rows, steps }));
+  prompts.forEach((p, i) => eq(`q8: greedy batched (24 concurrent) ${show(p)} = r1 generate`, got[i], refs[i].text));
+}
+
 // ---------------------------------------------------------------------------------------------------- main
 // A second server on a port that is already served fails with a clear error, instead of sharing the port
 // (SO_REUSEPORT would let both listen and split the connections between them).
@@ -739,6 +758,14 @@ async function main() {
   const aq = await startServer('api-key server', ['--model', MODEL, '--parallel', '1', '--queue', '1', '--ctx', '2560',
                                                  '--api-key', API_KEY, '--model-id', 'custom-name']);
   await authQueueChecks(aq);  // stops it with SIGTERM mid-stream
+
+  const q8 = path.join(SCRATCH, 'tiny-v3-q8');
+  fs.rmSync(q8, { recursive: true, force: true });
+  r1(['quantize', '--model', MODEL, '--out', q8, '--type', 'q8']);
+  MODEL = q8;
+  const qs = await startServer('q8 server', ['--model', MODEL, '--parallel', '24', '--ctx', '256', '--model-id', 'tiny-v3-q8']);
+  await quantChecks(qs);
+  await stopServer(qs);
 
   MODEL = path.join(SCRATCH, 'tiny-qwen2');
   fs.rmSync(MODEL, { recursive: true, force: true });
