@@ -11,7 +11,6 @@
 #include "core/error.h"
 #include "kernels/cpu/cache_row_ops.h"
 #include "kernels/cpu/dot.h"
-#include "kernels/cpu/sgemm.h"
 #include "kernels/ops.h"
 
 namespace r1 {
@@ -39,9 +38,12 @@ std::vector<float> queries(const ModelConfig& c, const Rope& rope, const MLAWeig
 }
 
 // = model.py attn_impl == "naive", for one prompt: kvf (S, H, nope + v) = wkv_b(latent) of every cached position.
-// Per head and block of up to 64 query rows, three sgemm calls: scores = q_nope k_nope^T + q_pe k_pe^T over the
-// columns the block's last row can see (causal: later blocks see more), softmax per row up to its own position,
-// then out = P v. (Dot products per (row, position) pair cost ~15 % of a prompt; the GEMMs a few %.)
+// Per head and block of up to 64 query rows, in f32 register tiles (cpu::rows_f32): scores = [q_nope | q_pe] .
+// [k_nope | k_pe] over the positions the block's last row can see (causal: later blocks see more), softmax per
+// row up to its own position, then out = P v against v transposed, zero-padded to a multiple of 8 positions.
+// Each (row, position) score and each output sums in one fixed order whatever the block and the prompt's split
+// into chunks: the zero weights past a row's position add exact zeros in the same lanes. (sgemm, used before,
+// sums in an order that depends on the matrix sizes, so a prompt computed in chunks differed in its last bits.)
 void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, const std::vector<float>& q,
                   const MLARows& rows, float* o) {
   const int64_t N = rows.n, H = c.n_heads, nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim;
@@ -50,7 +52,7 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
   for (int64_t t = 0; t < N; ++t)
     if (rows.cache[t] != &cache || rows.pos[t] != rows.pos[0] + t)
       throw Error("internal: naive attention needs one sequence at consecutive positions");
-  const int64_t S = rows.pos[N - 1] + 1;
+  const int64_t S = rows.pos[N - 1] + 1, S8 = (S + 7) / 8 * 8;
   const CacheRowFormat& f = cache.format();
   const auto cached = cached_rows(cache, layer, S);
   std::vector<float> lat(size_t(S * kvr)), kpe(size_t(S * rope));
@@ -66,24 +68,36 @@ void attend_naive(const ModelConfig& c, int64_t layer, const MLAWeights& w, cons
   const int64_t blocks = (N + kRows - 1) / kRows;
 #pragma omp parallel if (N * H * S * (nope + dv) >= (int64_t(1) << 16))
   {
-    std::vector<float> p;
+    std::vector<float> keys(size_t(S * qk)), vt(size_t(dv * S8)), qb, p;
+    int64_t head = -1;
 #pragma omp for collapse(2) schedule(static, 1)  // round-robin: later blocks see more positions
     for (int64_t h = 0; h < H; ++h)
       for (int64_t b = 0; b < blocks; ++b) {
+        if (h != head) {  // this head's keys [k_nope | k_pe] (S, qk) and values transposed (dv, S8)
+          head = h;
+          std::fill(vt.begin(), vt.end(), 0.0f);
+          for (int64_t s = 0; s < S; ++s) {
+            const float* kv = &kvf[size_t(s * ldkv + h * (nope + dv))];
+            std::copy(kv, kv + nope, &keys[size_t(s * qk)]);
+            std::copy(&kpe[size_t(s * rope)], &kpe[size_t((s + 1) * rope)], &keys[size_t(s * qk + nope)]);
+            for (int64_t d = 0; d < dv; ++d) vt[size_t(d * S8 + s)] = kv[nope + d];
+          }
+        }
         const int64_t t0 = b * kRows, nt = std::min(kRows, N - t0), Sb = rows.pos[t0 + nt - 1] + 1;
-        p.resize(size_t(nt * Sb));
-        const float* qh = &q[size_t(t0 * ldq + h * qk)];
-        cpu::sgemm_serial(true, nt, Sb, nope, qh, ldq, &kvf[size_t(h * (nope + dv))], ldkv, 0.0f, p.data(), Sb);
-        cpu::sgemm_serial(true, nt, Sb, rope, qh + nope, ldq, kpe.data(), rope, 1.0f, p.data(), Sb);
+        const int64_t Sb8 = (Sb + 7) / 8 * 8;
+        qb.resize(size_t(nt * qk));
+        for (int64_t i = 0; i < nt; ++i)
+          std::copy(&q[size_t((t0 + i) * ldq + h * qk)], &q[size_t((t0 + i) * ldq + (h + 1) * qk)], &qb[size_t(i * qk)]);
+        p.assign(size_t(nt * Sb8), 0.0f);
+        cpu::rows_f32(keys.data(), qk, Sb, qb.data(), nt, qk, p.data(), Sb8);  // p[i, s] = key s . query i
         for (int64_t i = 0; i < nt; ++i) {
-          float* pr = &p[size_t(i * Sb)];
+          float* pr = &p[size_t(i * Sb8)];
           const int64_t St = rows.pos[t0 + i] + 1;  // causal
           for (int64_t s = 0; s < St; ++s) pr[s] *= scale;
           ops::softmax(pr, St);
-          for (int64_t s = St; s < Sb; ++s) pr[s] = 0.0f;
+          for (int64_t s = St; s < Sb8; ++s) pr[s] = 0.0f;
         }
-        cpu::sgemm_serial(false, nt, dv, Sb, p.data(), Sb, &kvf[size_t(h * (nope + dv) + nope)], ldkv, 0.0f,
-                          o + t0 * H * dv + h * dv, H * dv);
+        cpu::rows_f32(vt.data(), S8, dv, p.data(), nt, Sb8, o + t0 * H * dv + h * dv, H * dv);
       }
   }
 }

@@ -11,9 +11,9 @@
 #include "kernels/cpu/dot.h"
 #include "kernels/cpu/dot_quant.h"
 #include "kernels/cpu/gemm_bf16.h"
-#include "kernels/cpu/sgemm.h"
 #include "kernels/ops.h"
 #include "quant/quantize.h"
+
 
 namespace r1 {
 
@@ -219,14 +219,14 @@ void Weight::dot_row4(int64_t r, const float* const* x, int nx, float* out) cons
 
 namespace {
 
-constexpr int64_t kGemmMinRows = 16;  // inputs from which dequantize + sgemm beats the 4-wide dot kernels
-constexpr int64_t kGemmBlock = 64;    // weight rows dequantized per sgemm call
-// BF16 weights without AVX512-BF16: cpu::rows_bf16 (no dequantized copy; batch invariant) for decode batches and
-// prompts up to kBf16TileMaxRows tokens; longer prompts, dequantize + OpenBLAS sgemm. (One linear() call over
-// 2048 x 2048 at T = 512 runs the tiles at 31 GFLOP/s against 16 for sgemm on Zen 1, yet a whole V2-Lite-shape
-// pp512 ran 18.3-18.7 tok/s with the tiles for every prompt over K >= 512 against 22.7-25.8 with sgemm there:
-// not understood yet, so the measured whole-model figure decides.) Inputs are taken in blocks that stay in L2.
-constexpr int64_t kBf16TileMaxRows = 64, kBf16InputBlock = 32;
+// Inputs from which the Auto pass takes the GEMM path (quantized inputs and the 4-wide dot kernels below it).
+constexpr int64_t kGemmMinRows = 16;
+constexpr int64_t kGemmBlock = 64;  // weight rows dequantized per bf16 GEMM call (AVX512-BF16 CPUs)
+// BF16 weights without AVX512-BF16: cpu::rows_bf16 (no dequantized copy) for every T, decode and prompts alike:
+// each (row, input) pair sums in one order whatever T, so a prompt gives the same bits in one call or in chunks.
+// On Zen 1 they also beat dequantize + OpenBLAS sgemm on a whole V2-Lite-8l pp512 (22.9 / 44.4 tok/s on 1 / 2
+// threads against 22.1 / 43.4; docs/benchmarks.md, session 9). Inputs are taken in blocks that stay in L2.
+constexpr int64_t kBf16InputBlock = 32;
 
 // BF16 weights on a CPU with AVX512-BF16: the inputs are rounded to bf16 once, then each thread multiplies
 // panels of weight rows with all of them (decode and prefill alike; kernels/cpu/gemm_bf16.h).
@@ -244,6 +244,33 @@ void linear_bf16_avx512(const Weight& w, int64_t r0, int64_t r1, const float* x,
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t rb = r0 + b * panel, m = std::min(panel, r1 - rb);
     cpu::gemm_bf16_avx512(W + rb * w.cols, w.cols, m, xp, w.cols, T, w.cols, y + (rb - r0), n);
+  }
+}
+
+// The GEMM path of every format but BF16 (and of Q8 / Q4 / FP8 on AVX512-BF16 CPUs): panels of rows as f32 (F32
+// weights as stored; other formats dequantized, exactly, into the thread's buffer), then cpu::rows_f32 over
+// blocks of inputs that stay in L2. Row invariant like the BF16 tiles. Against dequantize + OpenBLAS sgemm on
+// V2-Lite-8l q8 (Zen 1, 2 threads): pp16-pp64 twice as fast (no packing copy of each panel: a third of a short
+// prompt's time), pp512 equal (43.1 / 43.0 tok/s; 1 thread 19.8 / 21.3). Input blocks of 16: 32 ran 41.2, 64 40.3.
+constexpr int64_t kF32InputBlock = 16;
+void linear_f32_tiles(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_t T, float* y, bool par) {
+  const int64_t n = r1 - r0, K = w.cols;
+  constexpr int64_t kPanel = 16;
+  const int64_t nb = (n + kPanel - 1) / kPanel;
+#pragma omp parallel if (par)
+  {
+    std::vector<float> buf(w.dtype == DType::F32 ? 0 : size_t(kPanel * K));
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t rb = r0 + b * kPanel, m = std::min(kPanel, r1 - rb);
+      const float* W = reinterpret_cast<const float*>(w.data) + rb * K;
+      if (w.dtype != DType::F32) {
+        for (int64_t i = 0; i < m; ++i) w.dequant_row(rb + i, &buf[size_t(i * K)]);
+        W = buf.data();
+      }
+      for (int64_t t0 = 0; t0 < T; t0 += kF32InputBlock)
+        cpu::rows_f32(W, K, m, x + t0 * K, std::min(kF32InputBlock, T - t0), K, y + t0 * n + (rb - r0), n);
+    }
   }
 }
 
@@ -268,7 +295,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
   // Q8 / Q4: int8 activations once, then integer dot products, for decode (T < kGemmMinRows); and for q4 prompts
   // too where the AVX2 row kernel runs: on Zen 1 it beat dequantize + sgemm, whole-model V2-Lite-8l pp512
   // 25.7-28.1 against 22.9-25.4 tok/s on one thread, 49-50 against 43.6 on two (`r1 bench -p 512 -n 0`).
-  // (q8 prompts stay on sgemm: 17.8 against 22.8.)
+  // (q8 prompts take the f32 tiles: 17.8 against 22.8 with sgemm then.)
   if (linear_quantizes_inputs(w, T, pass)) {
     const int64_t nb = qblocks_per_row(w.cols);
     std::vector<BlockQ8X> xq(static_cast<size_t>(T * nb));  // (T, blocks)
@@ -302,7 +329,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  if (w.dtype == DType::BF16 && (rows_path || T <= kBf16TileMaxRows)) {  // register tiles, each input summed as alone
+  if (w.dtype == DType::BF16) {  // register tiles for every T, each input summed as alone
     thread_local std::vector<float> xpb;  // the calling thread's; the region's threads read it through xp
     if (xpb.size() < size_t(T * w.cols)) xpb.resize(size_t(T * w.cols));
     cpu::pack_bf16_inputs(x, w.cols, T, w.cols, xpb.data());
@@ -319,7 +346,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  if (w.dtype == DType::F32 && T > 1 && rows_path) {
+  if (rows_path && w.dtype == DType::F32 && T > 1) {
     // A few inputs (batched or speculative decode): the row streams from memory once, against the first two
     // inputs together; further inputs, two at a time, find it in L1.
     const float* W = reinterpret_cast<const float*>(w.data);
@@ -334,17 +361,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  if (rows_path || w.dtype == DType::F32) {
-    if (w.dtype == DType::F32 && !rows_path) {  // f32 weights: sgemm straight on the mapped rows
-      const float* W = reinterpret_cast<const float*>(w.data);
-      const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
-#pragma omp parallel for schedule(static) if (par)
-      for (int64_t b = 0; b < nb; ++b) {
-        const int64_t rb = r0 + b * kGemmBlock, m = std::min(kGemmBlock, r1 - rb);
-        cpu::sgemm_serial(true, T, m, w.cols, x, w.cols, W + rb * w.cols, w.cols, 0.0f, y + (rb - r0), n);
-      }
-      return;
-    }
+  if (rows_path) {
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t r = r0; r < r1; ++r) {
       if (T == 1) {
@@ -363,12 +380,12 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-  const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
   if (cpu::avx512_bf16_enabled() && (is_block_quant(w.dtype) || w.dtype == DType::F8_E4M3)) {
     // Q8 / Q4 / FP8 prompts on an AVX512-BF16 CPU: panels dequantized to f32, rounded to bf16 (as DeepSeek's
     // FP8 reference dequantizes to bf16 before its GEMM; an int8 or 4-bit code times its scale loses at most
-    // 2^-9 relative), then the bf16 GEMM with the inputs rounded once; 2-3x the f32 sgemm. (F16 keeps sgemm:
+    // 2^-9 relative), then the bf16 GEMM with the inputs rounded once; 2-3x the f32 sgemm. (F16 keeps f32:
     // bf16 would drop 3 of its mantissa bits.)
+    const int64_t nb = (n + kGemmBlock - 1) / kGemmBlock;
     std::vector<uint16_t> xb(static_cast<size_t>(T * w.cols));
     cpu::to_bf16_avx512(x, T * w.cols, xb.data());
 #pragma omp parallel if (par)
@@ -385,16 +402,7 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
     }
     return;
   }
-#pragma omp parallel if (par)
-  {
-    std::vector<float> buf(static_cast<size_t>(kGemmBlock * w.cols));
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < nb; ++b) {
-      const int64_t rb = r0 + b * kGemmBlock, m = std::min(kGemmBlock, r1 - rb);
-      for (int64_t i = 0; i < m; ++i) w.dequant_row(rb + i, &buf[size_t(i * w.cols)]);
-      cpu::sgemm_serial(true, T, m, w.cols, x, w.cols, buf.data(), w.cols, 0.0f, y + (rb - r0), n);
-    }
-  }
+  linear_f32_tiles(w, r0, r1, x, T, y, par);
 }
 
 void linear(const Weight& w, const float* x, int64_t T, float* y, LinearPass pass) {

@@ -721,6 +721,23 @@ async function quantChecks(srv) {
   const rows = after.r1_decode_rows_total - before.r1_decode_rows_total;
   ok('q8: decode steps of more than 16 rows ran (mean batch > 16)', rows > 16 * steps, show({ rows, steps }));
   prompts.forEach((p, i) => eq(`q8: greedy batched (24 concurrent) ${show(p)} = r1 generate`, got[i], refs[i].text));
+
+  // Prompts over the server's 64-token prefill chunk that share a prefix, four at once, then the first again
+  // (its cached pages reused): each equals r1 generate's one-call prompt, bit for bit in the logits it took.
+  const shared = Array.from({ length: 48 }, (_, j) => words[(j * 7) % words.length]).join(' ');
+  const long = [shared, `${shared} seven`, `${shared} cold river`, `${shared} lamp north bird`];
+  const longRefs = long.map((p) => generate({ prompt: p, maxTokens: 16 }));
+  const m0 = await metrics(srv);
+  const lgot = await Promise.all(long.map((p) =>
+    oai.completions.create({ model: 'tiny-v3-q8', prompt: p, max_tokens: 16, temperature: 0 })));
+  const again = await oai.completions.create({ model: 'tiny-v3-q8', prompt: long[0], max_tokens: 16, temperature: 0 });
+  const m1 = await metrics(srv);
+  ok('q8: the long prompts span several prefill chunks', lgot[0].usage.prompt_tokens > 2 * 64, show(lgot[0].usage));
+  ok('q8: the prefix cache served part of them',
+     m1.r1_prompt_tokens_cached_total - m0.r1_prompt_tokens_cached_total >= 64, show({ m0, m1 }));
+  long.forEach((p, i) => eq(`q8: greedy long prompt ${i} (chunked, shared prefix) = r1 generate`, lgot[i].choices[0].text,
+                            longRefs[i].text));
+  eq('q8: the first long prompt again (cached prefix) = r1 generate', again.choices[0].text, longRefs[0].text);
 }
 
 // ---------------------------------------------------------------------------------------------------- main

@@ -37,6 +37,10 @@ void dot4_fp8(const uint8_t* w, const float* scale, int64_t block, const float* 
 void pack_bf16_inputs(const float* X, int64_t ldx, int64_t T, int64_t K, float* XP);
 void rows_bf16(const uint16_t* W, int64_t ldw, int64_t rows, const float* XP, int64_t T, int64_t K, float* Y,
                int64_t ldy);
+// The same for F32 rows (a weight stored as f32, or a panel dequantized to f32) against X (T, K) as it is (not
+// packed): each pair in one fixed order, 8 columns a step, whatever T and the tiles. Twin: ops::dot.
+void rows_f32(const float* W, int64_t ldw, int64_t rows, const float* X, int64_t T, int64_t K, float* Y,
+              int64_t ldy);
 
 // y[i] += a * x[i], i < n, for a bf16 / e4m3 vector x (the attention's weighted sum over stored cache rows,
 // kernels/cpu/cache_row_ops.h); one FMA per value (the plain twin rounds the product first).

@@ -1,4 +1,5 @@
-// BF16 weight rows against several f32 inputs with AVX2 + FMA, in register tiles (rows_bf16 in dot.h).
+// BF16 or F32 weight rows against several f32 inputs with AVX2 + FMA, in register tiles (rows_bf16 and rows_f32
+// in dot.h).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -86,12 +87,39 @@ void tile(const uint16_t* w, int64_t ldw, const float* xp, int64_t K, float* y, 
     }
 }
 
+// The F32 form: R f32 rows x NX inputs (as they are, not packed), 8 columns a step into one 8-lane accumulator per
+// pair, then hsum(acc) and the last K % 8 columns by fma: one fixed order per pair whatever the tile.
+template <int R, int NX, bool PF>
+void tile(const float* w, int64_t ldw, const float* x, int64_t K, float* y, int64_t ldy) {
+  __m256 acc[R][NX];
+  for (int r = 0; r < R; ++r)
+    for (int k = 0; k < NX; ++k) acc[r][k] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= K; i += 8) {
+    __m256 wr[R];
+    if (PF && (i & 15) == 0)
+      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + r * ldw + i + kAhead), _MM_HINT_T0);
+    for (int r = 0; r < R; ++r) in_register(wr[r] = _mm256_loadu_ps(w + r * ldw + i));
+    for (int k = 0; k < NX; ++k) {
+      __m256 xv = _mm256_loadu_ps(x + k * K + i);
+      in_register(xv);
+      for (int r = 0; r < R; ++r) acc[r][k] = _mm256_fmadd_ps(wr[r], xv, acc[r][k]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int k = 0; k < NX; ++k) {
+      float s = detail::hsum(acc[r][k]);
+      for (int64_t j = i; j < K; ++j) s = std::fma(w[r * ldw + j], x[k * K + j], s);
+      y[k * ldy + r] = s;
+    }
+}
+
 // tile<R, nx, PF> for nx in 1 .. kMaxInputs(R) (4 inputs of 2 rows or fewer; 2 of 4 rows: registers).
 template <int R>
 constexpr int kMaxInputs = R >= 4 ? 2 : 4;
 
-template <int R, bool PF>
-void tile_n(int nx, const uint16_t* w, int64_t ldw, const float* xp, int64_t K, float* y, int64_t ldy) {
+template <int R, bool PF, typename Wt>
+void tile_n(int nx, const Wt* w, int64_t ldw, const float* xp, int64_t K, float* y, int64_t ldy) {
   switch (nx) {
     case 1: return tile<R, 1, PF>(w, ldw, xp, K, y, ldy);
     case 2: return tile<R, 2, PF>(w, ldw, xp, K, y, ldy);
@@ -104,31 +132,42 @@ void tile_n(int nx, const uint16_t* w, int64_t ldw, const float* xp, int64_t K, 
 }
 
 // R rows against all T inputs, kMaxInputs<R> at a time; the first tile streams the rows in, the rest find them in L1.
-template <int R>
-void tiles_for_rows(const uint16_t* w, int64_t ldw, const float* XP, int64_t T, int64_t K, float* Y, int64_t ldy) {
+template <int R, typename Wt>
+void tiles_for_rows(const Wt* w, int64_t ldw, const float* XP, int64_t T, int64_t K, float* Y, int64_t ldy) {
   constexpr int64_t nx = kMaxInputs<R>;
   int64_t t = std::min(T, nx);
   tile_n<R, true>(int(t), w, ldw, XP, K, Y, ldy);
   for (; t < T; t += nx) tile_n<R, false>(int(std::min(nx, T - t)), w, ldw, XP + t * K, K, Y + t * ldy, ldy);
 }
 
-template <int R>
-int64_t rows_in_tiles_of(const uint16_t* W, int64_t ldw, int64_t rows, const float* XP, int64_t T, int64_t K,
-                         float* Y, int64_t ldy) {
+template <int R, typename Wt>
+int64_t rows_in_tiles_of(const Wt* W, int64_t ldw, int64_t rows, const float* XP, int64_t T, int64_t K, float* Y,
+                         int64_t ldy) {
   int64_t r = 0;
   for (; r + R <= rows; r += R) tiles_for_rows<R>(W + r * ldw, ldw, XP, T, K, Y + r, ldy);
   return r;
+}
+
+// One or two inputs: 4 rows a tile, so that there are 4-8 independent sums for the FMA latency; more: 2 rows x 4.
+template <typename Wt>
+void rows_tiled(const Wt* W, int64_t ldw, int64_t rows, const float* XP, int64_t T, int64_t K, float* Y,
+                int64_t ldy) {
+  if (T <= 0 || rows <= 0) return;
+  int64_t r = T <= 2 ? rows_in_tiles_of<4>(W, ldw, rows, XP, T, K, Y, ldy) : 0;
+  r += rows_in_tiles_of<2>(W + r * ldw, ldw, rows - r, XP, T, K, Y + r, ldy);
+  rows_in_tiles_of<1>(W + r * ldw, ldw, rows - r, XP, T, K, Y + r, ldy);
 }
 
 }  // namespace
 
 void rows_bf16(const uint16_t* W, int64_t ldw, int64_t rows, const float* XP, int64_t T, int64_t K, float* Y,
                int64_t ldy) {
-  if (T <= 0 || rows <= 0) return;
-  // One or two inputs: 4 rows a tile, so that there are 4-8 independent sums for the FMA latency; more: 2 rows x 4.
-  int64_t r = T <= 2 ? rows_in_tiles_of<4>(W, ldw, rows, XP, T, K, Y, ldy) : 0;
-  r += rows_in_tiles_of<2>(W + r * ldw, ldw, rows - r, XP, T, K, Y + r, ldy);
-  rows_in_tiles_of<1>(W + r * ldw, ldw, rows - r, XP, T, K, Y + r, ldy);
+  rows_tiled(W, ldw, rows, XP, T, K, Y, ldy);
+}
+
+void rows_f32(const float* W, int64_t ldw, int64_t rows, const float* X, int64_t T, int64_t K, float* Y,
+              int64_t ldy) {
+  rows_tiled(W, ldw, rows, X, T, K, Y, ldy);
 }
 
 }  // namespace r1::cpu
