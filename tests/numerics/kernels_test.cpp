@@ -123,41 +123,46 @@ TEST_P(DotKernels, BatchedDecodeGivesEachInputItsOneAtATimeNumbers) {
 INSTANTIATE_TEST_SUITE_P(Formats, DotKernels, ::testing::Values(DType::F32, DType::BF16, DType::F16, DType::F8_E4M3),
                          [](const auto& info) { return std::string(dtype_tag(info.param)); });
 
-TEST(Bf16Rows, TilesMatchReferenceAndGiveEachInputItsAloneNumbers) {
-  // cpu::rows_bf16 (the AVX2 BF16 matmul of decode batches and short prompts) called directly, so that CPUs whose
-  // linear() takes the AVX-512 kernels test it too: every tile shape (4, 2 or 1 rows x 1 to 4 inputs) and column
-  // tail (16-groups, an 8-group, single columns) against the definition, and each input's outputs equal, bit for
-  // bit, those of the input alone.
+TEST(RowTiles, MatchReferenceAndGiveEachInputItsAloneNumbers) {
+  // cpu::rows_bf16 (the AVX2 BF16 matmul) and cpu::rows_f32 (the f32 one: F32 weights, dequantized panels of the
+  // other formats, the naive attention) called directly, so that CPUs whose linear() takes the AVX-512 kernels
+  // test them too: every tile shape (4, 2 or 1 rows x 1 to 4 inputs) and column tail (16- and 8-groups, single
+  // columns) against the definition, and each input's outputs equal, bit for bit, those of the input alone.
   Rng rng(23);
-  for (int64_t cols : {1, 7, 8, 15, 16, 17, 24, 31, 33, 200, 300, 2049}) {
-    Buffers b;
-    const int64_t rows = 7;  // a 4-row tile, a pair and a single row when T <= 2; three pairs and a single after
-    const Weight w = make(DType::BF16, rows, cols, b, rng);
-    const uint16_t* W = reinterpret_cast<const uint16_t*>(w.data);
-    for (int64_t T : {1, 2, 3, 4, 5, 6, 7, 17, 64}) {
-      std::vector<float> x(size_t(T * cols)), xp(x.size()), y(size_t(T * rows)), row(static_cast<size_t>(cols));
-      for (auto& v : x) v = rng.symmetric(1.0f);
-      cpu::pack_bf16_inputs(x.data(), cols, T, cols, xp.data());
-      cpu::rows_bf16(W, cols, rows, xp.data(), T, cols, y.data(), rows);
-      for (int64_t t = 0; t < T; ++t) {
-        std::vector<float> one_p(static_cast<size_t>(cols)), one(static_cast<size_t>(rows));
-        cpu::pack_bf16_inputs(x.data() + t * cols, cols, 1, cols, one_p.data());
-        cpu::rows_bf16(W, cols, rows, one_p.data(), 1, cols, one.data(), 1);
-        for (int64_t r = 0; r < rows; ++r) {
-          w.dequant_row(r, row.data());
-          double exact = 0.0, mag = 0.0;
-          for (int64_t i = 0; i < cols; ++i) {
-            exact += double(row[size_t(i)]) * double(x[size_t(t * cols + i)]);
-            mag += std::fabs(double(row[size_t(i)]) * double(x[size_t(t * cols + i)]));
+  for (const DType type : {DType::BF16, DType::F32})
+    for (int64_t cols : {1, 7, 8, 15, 16, 17, 24, 31, 33, 200, 300, 2049}) {
+      Buffers b;
+      const int64_t rows = 7;  // a 4-row tile, a pair and a single row when T <= 2; three pairs and a single after
+      const Weight w = make(type, rows, cols, b, rng);
+      // y (T, ldy) for inputs x (T, cols): packed first for BF16.
+      auto run = [&](const float* x, int64_t T, float* y, int64_t ldy) {
+        if (type == DType::F32) return cpu::rows_f32(reinterpret_cast<const float*>(w.data), cols, rows, x, T, cols, y, ldy);
+        std::vector<float> xp(size_t(T * cols));
+        cpu::pack_bf16_inputs(x, cols, T, cols, xp.data());
+        cpu::rows_bf16(reinterpret_cast<const uint16_t*>(w.data), cols, rows, xp.data(), T, cols, y, ldy);
+      };
+      for (int64_t T : {1, 2, 3, 4, 5, 6, 7, 17, 64}) {
+        std::vector<float> x(size_t(T * cols)), y(size_t(T * rows)), row(static_cast<size_t>(cols));
+        for (auto& v : x) v = rng.symmetric(1.0f);
+        run(x.data(), T, y.data(), rows);
+        for (int64_t t = 0; t < T; ++t) {
+          std::vector<float> one(static_cast<size_t>(rows));
+          run(x.data() + t * cols, 1, one.data(), 1);
+          for (int64_t r = 0; r < rows; ++r) {
+            w.dequant_row(r, row.data());
+            double exact = 0.0, mag = 0.0;
+            for (int64_t i = 0; i < cols; ++i) {
+              exact += double(row[size_t(i)]) * double(x[size_t(t * cols + i)]);
+              mag += std::fabs(double(row[size_t(i)]) * double(x[size_t(t * cols + i)]));
+            }
+            const float got = y[size_t(t * rows + r)];
+            EXPECT_NEAR(got, exact, 2.0 * double(cols + 1) * std::ldexp(1.0, -24) * mag)
+                << dtype_tag(type) << " cols " << cols << " T " << T << " t " << t << " r " << r;
+            EXPECT_EQ(one[size_t(r)], got) << dtype_tag(type) << " cols " << cols << " T " << T << " t " << t << " r " << r;
           }
-          const float got = y[size_t(t * rows + r)];
-          EXPECT_NEAR(got, exact, 2.0 * double(cols + 1) * std::ldexp(1.0, -24) * mag)
-              << "cols " << cols << " T " << T << " t " << t << " r " << r;
-          EXPECT_EQ(one[size_t(r)], got) << "cols " << cols << " T " << T << " t " << t << " r " << r;
         }
       }
     }
-  }
 }
 
 TEST(Fp8Kernel, DecodesEveryFiniteCodeLikeTheTable) {
