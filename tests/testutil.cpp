@@ -1,5 +1,8 @@
 #include "testutil.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +89,15 @@ void expect_batch_invariant(const Weight& w, Rng& rng, float amp, const std::str
       }
     }
   }
+}
+
+double rel_diff(const std::vector<float>& got, const std::vector<float>& ref) {
+  double num = 0.0, den = 0.0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    num = std::max(num, std::fabs(double(got[i]) - double(ref[i])));
+    den = std::max(den, std::fabs(double(ref[i])));
+  }
+  return num / den;
 }
 
 }  // namespace r1::test

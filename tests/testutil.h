@@ -16,6 +16,9 @@ namespace r1::test {
 // U(-amp, amp) from `rng`.
 void expect_batch_invariant(const Weight& w, Rng& rng, float amp, const std::string& what);
 
+// max |got - ref| / max |ref|: the relative difference the forward-pass tests bound (1e-4 for f32 arithmetic).
+double rel_diff(const std::vector<float>& got, const std::vector<float>& ref);
+
 // A fresh folder under the system temp dir, removed with the object.
 class TempDir {
  public:

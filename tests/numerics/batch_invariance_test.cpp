@@ -19,6 +19,8 @@
 namespace r1 {
 namespace {
 
+using test::rel_diff;
+
 struct Case {
   const char* name;
   int variant;                // index into test::golden_variants()
@@ -69,15 +71,6 @@ TEST_P(BatchInvariance, DecodeRowsGetTheirAloneBitsAtAnyBatchSize) {
           << GetParam().name << ": batch of " << n << ", sequence " << i;
     }
   }
-}
-
-double rel_diff(const std::vector<float>& got, const std::vector<float>& ref) {
-  double num = 0.0, den = 0.0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num = std::max(num, std::fabs(double(got[i]) - double(ref[i])));
-    den = std::max(den, std::fabs(double(ref[i])));
-  }
-  return num / den;
 }
 
 // A prompt split as the server may split it (64-token chunks, a one-token chunk after a cached prefix, any

@@ -19,16 +19,9 @@
 namespace r1 {
 namespace {
 
-constexpr double kRelTol = 1e-4;
+using test::rel_diff;
 
-double rel_diff(const std::vector<float>& got, const std::vector<float>& ref) {
-  double num = 0.0, den = 0.0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num = std::max(num, std::fabs(double(got[i]) - double(ref[i])));
-    den = std::max(den, std::fabs(double(ref[i])));
-  }
-  return num / den;
-}
+constexpr double kRelTol = 1e-4;
 
 struct Golden {
   std::vector<int32_t> tokens, greedy;
