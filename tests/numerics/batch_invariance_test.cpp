@@ -88,8 +88,9 @@ TEST_P(BatchInvariance, PromptChunksGiveTheWholePromptsBits) {
   m.forward(p.data(), n, 0, a, whole.data());
   m.forward(p.data(), n, 0, ab, absorbed.data(), AttnMode::Absorb);
   // (Q4 on AVX2 without VNNI runs prompts on int8 inputs too, whose rounding differs between the two attentions.)
-  if (!linear_quantizes_inputs(m.weights().layers[0].attn.wkv_b, n, LinearPass::Prompt))
+  if (!linear_quantizes_inputs(m.weights().layers[0].attn.wkv_b, n, LinearPass::Prompt)) {
     EXPECT_LE(rel_diff(whole, absorbed), 1e-4) << GetParam().name;
+  }
   for (const std::vector<int64_t>& split : {std::vector<int64_t>{64, 36}, {17, 1, 3, 79}, {99, 1}, {1, 63, 36}}) {
     LatentKVCache b(m.config(), n);
     std::vector<float> chunked(static_cast<size_t>(V));
