@@ -1,4 +1,4 @@
-// Private SIMD helpers of the cpu kernels (dot_avx2.cpp, rows_bf16_avx2.cpp, dot_q8.cpp, dot_q4.cpp): horizontal sums,
+// Private SIMD helpers of the cpu kernels (dot_avx2.cpp, row_tiles_avx2.cpp, dot_q8.cpp, dot_q4.cpp): horizontal sums,
 // bf16 widening and the u8 x s8 -> i32 multiply-add in its two
 // builds (AVX2 maddubs + madd, or one VNNI vpdpbusd). Not part of the kernel interface.
 #pragma once
