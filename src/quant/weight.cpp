@@ -14,7 +14,6 @@
 #include "kernels/ops.h"
 #include "quant/quantize.h"
 
-
 namespace r1 {
 
 namespace {
@@ -247,7 +246,7 @@ void linear_bf16_avx512(const Weight& w, int64_t r0, int64_t r1, const float* x,
   }
 }
 
-// The GEMM path of every format but BF16 (and of Q8 / Q4 / FP8 on AVX512-BF16 CPUs): panels of rows as f32 (F32
+// The GEMM path of F32, F16, and of Q8 / Q4 / FP8 on CPUs without AVX512-BF16: panels of rows as f32 (F32
 // weights as stored; other formats dequantized, exactly, into the thread's buffer), then cpu::rows_f32 over
 // blocks of inputs that stay in L2. Row invariant like the BF16 tiles. Against dequantize + OpenBLAS sgemm on
 // V2-Lite-8l q8 (Zen 1, 2 threads): pp16-pp64 twice as fast (no packing copy of each panel: a third of a short
@@ -292,9 +291,9 @@ void linear_rows(const Weight& w, int64_t r0, int64_t r1, const float* x, int64_
   // Threads only pay off for enough work: a barrier costs microseconds, and far more when the other core is busy.
   const bool par = n * w.cols * std::max<int64_t>(T, 1) >= (int64_t(1) << 16);
   if (w.dtype == DType::BF16 && cpu::avx512_bf16_enabled()) return linear_bf16_avx512(w, r0, r1, x, T, y, par);
-  // Q8 / Q4: int8 activations once, then integer dot products, for decode (T < kGemmMinRows); and for q4 prompts
-  // too where the AVX2 row kernel runs: on Zen 1 it beat dequantize + sgemm, whole-model V2-Lite-8l pp512
-  // 25.7-28.1 against 22.9-25.4 tok/s on one thread, 49-50 against 43.6 on two (`r1 bench -p 512 -n 0`).
+  // Q8 / Q4: int8 activations once, then integer dot products, in a decode pass (and below kGemmMinRows inputs in
+  // the Auto pass); and for q4 prompts too where the AVX2 row kernel runs: on Zen 1 it beat dequantize + sgemm,
+  // whole-model V2-Lite-8l pp512 25.7-28.1 against 22.9-25.4 tok/s on one thread, 49-50 against 43.6 on two.
   // (q8 prompts take the f32 tiles: 17.8 against 22.8 with sgemm then.)
   if (linear_quantizes_inputs(w, T, pass)) {
     const int64_t nb = qblocks_per_row(w.cols);
